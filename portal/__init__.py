@@ -1,0 +1,66 @@
+"""Safeguarding Review Portal."""
+
+from __future__ import annotations
+
+from flask import Flask
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import INSTANCE_DIR, PROJECT_ROOT, check_production, load_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the portal: settings from the environment, overridden by ``config`` (used by tests)."""
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(load_config())
+    app.config.update(config or {})
+    check_production(app.config)
+
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1, x_host=1)
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(PROJECT_ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+
+    from portal import db, errors, templating
+    from portal.extensions import csrf, limiter, login_manager
+    from portal.security import auth, headers, sso
+    from portal.security.sessions import ServerSessionInterface
+
+    db.init_app(app)
+    app.session_interface = ServerSessionInterface()
+    csrf.init_app(app)
+    auth.init_login_manager(app, login_manager)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    limiter.init_app(app)
+    sso.init_app(app)
+    headers.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+
+    from portal.cli import register_commands
+    from portal.pages.routes import bp as pages_bp
+    from portal.security.routes import bp as security_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(security_bp)
+    register_commands(app)
+    return app

@@ -1,0 +1,150 @@
+"""Command-line tasks: ``flask db …``, ``flask users create``, ``flask demo seed``, ``flask audit verify``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from portal.config import PROJECT_ROOT
+from portal.db import get_session
+from portal.security import audit, services
+from portal.security.models import Role
+from portal.security.passwords import verify_password
+
+DEMO_PASSWORD = "demo-safeguarding-2026"  # noqa: S105 (documented in the README; development only)
+DEMO_PEOPLE = [
+    # role, email, name, agency
+    (Role.COORDINATOR, "coordinator@demo.example.org", "Carys Morgan", "Northshire Safeguarding Partnership"),
+    (Role.PRACTITIONER, "health.visitor@demo.example.org", "Priya Shah", "Northshire NHS Foundation Trust"),
+    (Role.PRACTITIONER, "social.worker@demo.example.org", "Tom Okafor", "Northshire Council Children's Services"),
+    (Role.AUTHOR, "author@demo.example.org", "Dr Ruth Adeyemi", None),
+    (Role.FAMILY, "parent@demo.example.org", "Jo Bennett", None),
+    (Role.FAMILY, "grandparent@demo.example.org", "Pat Bennett", None),
+]
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.attributes["engine"] = get_session().get_bind()
+    return config
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(audit_cli)
+
+
+@click.group("db", cls=AppGroup, help="Database migrations.")
+def db_cli() -> None:
+    pass
+
+
+@db_cli.command("upgrade", help="Upgrade the database to the latest (or a given) revision.")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    command.upgrade(alembic_config(), revision)
+
+
+@db_cli.command("downgrade", help="Downgrade the database to a given revision ('base' removes everything).")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    command.downgrade(alembic_config(), revision)
+
+
+@db_cli.command("current", help="Show the database's revision.")
+def db_current() -> None:
+    command.current(alembic_config())
+
+
+@db_cli.command("revision", help="Write a new migration from the difference between models and database.")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    command.revision(alembic_config(), message=message, autogenerate=True)
+
+
+@click.group("users", cls=AppGroup, help="People who use the portal.")
+def users_cli() -> None:
+    pass
+
+
+@users_cli.command(
+    "create", help="Register a person. They set a password through the reset link, or use single sign-on."
+)
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--agency", default=None, help="The agency's name; created if new.")
+def users_create(email: str, name: str, role: str, agency: str | None) -> None:
+    db = get_session()
+    agency_record = services.get_or_create_agency(db, agency) if agency else None
+    try:
+        user = services.create_user(db, email=email, name=name, role=Role(role), agency=agency_record)
+    except services.UserExists:
+        raise click.ClickException(f"Someone already has the email address {email.strip().lower()}.") from None
+    db.commit()
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+    click.echo(f"They can choose a password at {current_app.config['PUBLIC_URL']}/password-reset")
+
+
+@click.group("demo", cls=AppGroup, help="Demonstration data for development.")
+def demo_cli() -> None:
+    pass
+
+
+@demo_cli.command("seed", help="Create what is missing of the demo and (re)set the demo accounts' password.")
+@click.option("--password", default=DEMO_PASSWORD, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON for scripts.")
+def demo_seed(password: str, as_json: bool) -> None:
+    if current_app.config["PORTAL_ENV"] == "production":
+        raise click.ClickException("The demo cannot be seeded in production.")
+    db = get_session()
+    accounts = []
+    for role, email, name, agency_name in DEMO_PEOPLE:
+        user = services.find_user_by_email(db, email)
+        agency = services.get_or_create_agency(db, agency_name) if agency_name else None
+        if user is None:
+            user = services.create_user(db, email=email, name=name, role=role, agency=agency)
+        if not verify_password(user.password_hash, password):
+            services.set_password(db, user, password)
+        if role.needs_two_factor and not user.totp_secret:
+            user.totp_secret = services.new_totp_secret()
+            audit.record(db, "two_factor.set_up", object_type="user", object_id=user.id, details={"by": "demo seed"})
+        accounts.append({"role": user.role, "email": user.email, "password": password, "totp_secret": user.totp_secret})
+    db.commit()
+    if as_json:
+        click.echo(json.dumps(accounts, indent=2))
+        return
+    click.echo("Demo accounts (development only):")
+    for account in accounts:
+        line = f"  {account['role']:<13} {account['email']:<34} password: {account['password']}"
+        if account["totp_secret"]:
+            line += f"  authenticator secret: {account['totp_secret']}"
+        click.echo(line)
+
+
+@click.group("audit", cls=AppGroup, help="The audit trail.")
+def audit_cli() -> None:
+    pass
+
+
+@audit_cli.command("verify", help="Check the audit trail's hash chain and name the first row that does not fit.")
+def audit_verify() -> None:
+    report = audit.verify_chain(get_session())
+    if report.ok:
+        click.echo(f"Audit trail intact: {report.rows_checked} rows checked.")
+        return
+    click.echo(
+        f"Audit trail broken at row {report.first_bad_id}: {report.problem}. "
+        f"{report.rows_checked} rows before it are intact.",
+        err=True,
+    )
+    sys.exit(1)

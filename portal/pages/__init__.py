@@ -1,0 +1,1 @@
+"""Pages that belong to no single capability: home pages, statements, health."""

@@ -1,0 +1,1 @@
+"""Sign-in, sessions, permissions and the audit trail."""

@@ -1,0 +1,128 @@
+"""The append-only audit trail: who did or read what, when, from where — chained by hashes.
+
+Every change and every read of sensitive material is written through :func:`record`. Each row
+stores a SHA-256 over its own content and the previous row's hash, so editing or deleting a row
+breaks the chain from that row on, and :func:`verify_chain` names the first row that no longer fits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from portal.db import Base, utcnow
+
+GENESIS_HASH = "0" * 64
+# Any constant will do: it names the one lock every writer of the chain takes on PostgreSQL.
+_CHAIN_LOCK_KEY = 7_201_840_551
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(80))
+    object_type: Mapped[str | None] = mapped_column(sa.String(60))
+    object_id: Mapped[str | None] = mapped_column(sa.String(60))
+    review_id: Mapped[int | None] = mapped_column(index=True)
+    ip_address: Mapped[str | None] = mapped_column(sa.String(64))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(300))
+    details: Mapped[str] = mapped_column(sa.Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    row_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+    def content_hash(self, prev_hash: str) -> str:
+        content = {
+            "occurred_at": self.occurred_at.isoformat(timespec="microseconds"),
+            "actor_id": self.actor_id,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "review_id": self.review_id,
+            "ip_address": self.ip_address,
+            "user_agent": self.user_agent,
+            "details": self.details,
+        }
+        payload = prev_hash + json.dumps(content, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: object = None,
+    review_id: int | None = None,
+    actor_id: int | None = None,
+    details: dict | None = None,
+) -> AuditEvent:
+    """Append one audit row in the caller's transaction; it commits or rolls back with the change."""
+    if actor_id is None and has_request_context() and current_user.is_authenticated:
+        actor_id = current_user.id
+    ip_address = user_agent = None
+    if has_request_context():
+        ip_address = request.remote_addr
+        user_agent = (request.user_agent.string or "")[:300] or None
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise writers so two rows never claim the same predecessor.
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(_CHAIN_LOCK_KEY)))
+    prev_hash = session.scalar(sa.select(AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS_HASH
+    event = AuditEvent(
+        occurred_at=utcnow(),
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        review_id=review_id,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        details=json.dumps(details or {}, sort_keys=True, default=str),
+        prev_hash=prev_hash,
+    )
+    event.row_hash = event.content_hash(prev_hash)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    rows_checked: int
+    first_bad_id: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_id is None
+
+
+def verify_chain(session: Session, batch_size: int = 1000) -> ChainReport:
+    """Walk the whole chain in id order and report the first row that does not fit."""
+    expected_prev = GENESIS_HASH
+    checked = 0
+    last_id = 0
+    while True:
+        rows = session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)
+        ).all()
+        if not rows:
+            return ChainReport(checked)
+        for row in rows:
+            if row.prev_hash != expected_prev:
+                return ChainReport(checked, row.id, "its link to the previous row is broken (a row was removed)")
+            if row.content_hash(row.prev_hash) != row.row_hash:
+                return ChainReport(checked, row.id, "its content does not match its hash (the row was edited)")
+            expected_prev = row.row_hash
+            checked += 1
+            last_id = row.id
+        session.expunge_all()

@@ -1,0 +1,267 @@
+"""Sign-in, sign-out, two-factor, password reset, single sign-on and the person's own sessions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import segno
+import sqlalchemy as sa
+from authlib.integrations.base_client.errors import OAuthError
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from portal.db import get_session, utcnow
+from portal.extensions import limiter
+from portal.notifications.email import send_email
+from portal.security import audit, auth, services, sso
+from portal.security.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    NewPasswordForm,
+    ResetRequestForm,
+    SignInForm,
+    TwoFactorForm,
+    TwoFactorSetupForm,
+)
+from portal.security.models import UserSession
+from portal.security.passwords import verify_password
+from portal.security.permissions import PUBLIC, SIGNED_IN, SIGNING_IN, requires
+from portal.security.sessions import session_expiry_reason
+
+bp = Blueprint("security", __name__)
+
+
+def _account_key() -> str:
+    return "account:" + services.normalise_email(request.form.get("email", ""))
+
+
+def _pending_key() -> str:
+    return f"pending:{session.get('pending_user_id', 'none')}"
+
+
+def _failed(response) -> bool:
+    # Only failed attempts count against the limits: a person who signs in is never locked out.
+    return bool(g.get("attempt_failed"))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@requires(PUBLIC)
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed)
+@limiter.limit(
+    lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.home"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        db = get_session()
+        user = services.authenticate(db, form.email.data, form.password.data)
+        db.commit()
+        if user is not None:
+            return auth.begin_sign_in(user, "password")
+        g.attempt_failed = True
+        # One message for unknown email, wrong password and deactivated account alike.
+        form.email.errors.append("Enter a correct email address and password")
+        form.password.errors.append("Enter a correct email address and password")
+    return render_template("security/sign_in.html", form=form, sso_enabled=sso.sso_enabled())
+
+
+@bp.route("/sign-in/two-factor", methods=["GET", "POST"])
+@requires(SIGNING_IN)
+@limiter.limit("10 per 15 minutes", key_func=_pending_key, methods=["POST"], deduct_when=_failed)
+def two_factor():
+    user = auth.pending_user()
+    if user is None:
+        flash("Your sign-in timed out. Sign in again.", "info")
+        return redirect(url_for("security.sign_in"))
+    if not user.totp_secret:
+        return redirect(url_for("security.two_factor_setup"))
+    form = TwoFactorForm()
+    if form.validate_on_submit():
+        db = get_session()
+        code = form.code.data
+        if services.verify_totp(db, user, code) or services.use_recovery_code(db, user, code):
+            db.commit()
+            auth.sign_in_user(user, session.get("pending_method", "password"))
+            return redirect(url_for("pages.home"))
+        g.attempt_failed = True
+        audit.record(db, "sign_in.second_factor_failed", object_type="user", object_id=user.id, actor_id=user.id)
+        db.commit()
+        form.code.errors.append("The code is not correct or has already been used. Enter the latest code")
+    return render_template("security/two_factor.html", form=form)
+
+
+@bp.route("/sign-in/two-factor/set-up", methods=["GET", "POST"])
+@requires(SIGNING_IN)
+@limiter.limit("10 per 15 minutes", key_func=_pending_key, methods=["POST"], deduct_when=_failed)
+def two_factor_setup():
+    user = auth.pending_user()
+    if user is None:
+        flash("Your sign-in timed out. Sign in again.", "info")
+        return redirect(url_for("security.sign_in"))
+    if user.totp_secret:
+        return redirect(url_for("security.two_factor"))
+    # The secret lives in the server-side session until the person proves their app has it.
+    secret = session.setdefault("pending_totp_secret", services.new_totp_secret())
+    form = TwoFactorSetupForm()
+    if form.validate_on_submit():
+        db = get_session()
+        setup = services.confirm_totp_setup(db, user, secret, form.code.data)
+        if setup is not None:
+            db.commit()
+            auth.sign_in_user(user, session.get("pending_method", "password"))
+            return render_template("security/recovery_codes.html", codes=setup.recovery_codes)
+        g.attempt_failed = True
+        form.code.errors.append("The code is not correct. Check the time on your phone and enter the latest code")
+    uri = services.totp_uri(user, secret, current_app.config["TOTP_ISSUER"])
+    qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+    grouped_secret = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    return render_template("security/two_factor_setup.html", form=form, qr=qr, secret=grouped_secret)
+
+
+@bp.route("/sign-out", methods=["POST"])
+@requires(SIGNED_IN)
+def sign_out():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    auth.sign_out(current_user._get_current_object())
+    return render_template("security/signed_out.html")
+
+
+@bp.route("/sso/start")
+@requires(PUBLIC)
+def sso_start():
+    if not sso.sso_enabled():
+        abort(404)
+    return sso.client().authorize_redirect(url_for("security.sso_callback", _external=True))
+
+
+@bp.route("/sso/callback")
+@requires(PUBLIC)
+def sso_callback():
+    if not sso.sso_enabled():
+        abort(404)
+    db = get_session()
+    try:
+        token = sso.client().authorize_access_token()
+    except OAuthError as error:
+        audit.record(db, "sso.failed", details={"error": error.error})
+        db.commit()
+        return render_template("security/sso_refused.html", reason="the sign-in did not complete"), 400
+    claims = dict(token.get("userinfo") or {})
+    if claims.get("iss") != current_app.config["SSO_ISSUER"]:
+        return render_template("security/sso_refused.html", reason="the sign-in came from the wrong provider"), 400
+    match = sso.match_sso_user(db, claims)
+    db.commit()
+    if isinstance(match, sso.SsoRefusal):
+        return render_template("security/sso_refused.html", reason=match.reason), 403
+    return auth.begin_sign_in(match, "single sign-on")
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+@requires(PUBLIC)
+@limiter.limit("10 per hour", methods=["POST"])
+def password_reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        db = get_session()
+        user = services.find_user_by_email(db, form.email.data)
+        if user is not None and user.active:
+            lifetime = timedelta(minutes=current_app.config["PASSWORD_RESET_MINUTES"])
+            token = services.issue_password_reset(db, user, lifetime)
+            db.commit()
+            link = url_for("security.password_reset", token=token, _external=True)
+            send_email(
+                user.email,
+                "Reset your password",
+                render_template(
+                    "security/email/password_reset.txt", user=user, link=link, minutes=lifetime.seconds // 60
+                ),
+            )
+        # The same answer whether or not the address has an account, so nobody can probe for one.
+        return render_template("security/password_reset_sent.html", email=form.email.data)
+    return render_template("security/password_reset_request.html", form=form)
+
+
+@bp.route("/password-reset/<token>", methods=["GET", "POST"])
+@requires(PUBLIC)
+def password_reset(token: str):
+    db = get_session()
+    reset = services.find_password_reset(db, token)
+    if reset is None:
+        return render_template("security/password_reset_invalid.html"), 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        services.complete_password_reset(db, reset, form.password.data)
+        db.commit()
+        # Every session of this person has ended; this browser starts afresh, signed out.
+        session.clear()
+        session.rotate()
+        flash("Your password has been changed. Sign in with your new password.", "success")
+        return redirect(url_for("security.sign_in"))
+    return render_template("security/password_reset.html", form=form)
+
+
+@bp.route("/account")
+@requires(SIGNED_IN)
+def account():
+    left = services.recovery_codes_left(get_session(), current_user)
+    return render_template("security/account.html", recovery_codes_left=left)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires(SIGNED_IN)
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        db = get_session()
+        if verify_password(current_user.password_hash, form.current_password.data):
+            services.set_password(db, current_user, form.password.data, keep_session_id=session.record_id)
+            db.commit()
+            flash("Your password has been changed. You have been signed out everywhere else.", "success")
+            return redirect(url_for("security.account"))
+        form.current_password.errors.append("Your current password is not correct")
+    return render_template("security/change_password.html", form=form)
+
+
+@bp.route("/account/sessions")
+@requires(SIGNED_IN)
+def sessions():
+    db = get_session()
+    now = utcnow()
+    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    lifetime = timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
+    records = db.scalars(
+        sa.select(UserSession)
+        .where(UserSession.user_id == current_user.id, UserSession.ended_at.is_(None))
+        .order_by(UserSession.last_seen_at.desc())
+        .limit(50)
+    ).all()
+    active = [record for record in records if session_expiry_reason(record, now, idle, lifetime) is None]
+    return render_template("security/sessions.html", records=active, current_id=session.record_id, form=ConfirmForm())
+
+
+@bp.route("/account/sessions/<int:record_id>/end", methods=["POST"])
+@requires(SIGNED_IN)
+def end_session(record_id: int):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    db = get_session()
+    record = db.get(UserSession, record_id)
+    # Someone else's session is "not found", never "forbidden".
+    if record is None or record.user_id != current_user.id or record.ended_at is not None:
+        abort(404)
+    if record.id == session.record_id:
+        auth.sign_out(current_user._get_current_object())
+        return render_template("security/signed_out.html")
+    record.ended_at, record.ended_reason = utcnow(), "ended by its owner"
+    audit.record(db, "session.ended", object_type="user_session", object_id=record.id)
+    db.commit()
+    flash("That session has been signed out.", "success")
+    return redirect(url_for("security.sessions"))

@@ -1,0 +1,38 @@
+"""Template filters shared by every page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def london(value: datetime | None) -> str:
+    """A stored UTC time as people in England read it: '3 March 2026 at 2:05pm'."""
+    if value is None:
+        return ""
+    local = value.astimezone(LONDON)
+    return f"{local.day} {local:%B %Y} at {local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def browser_name(user_agent: str | None) -> str:
+    """A rough, readable name for a browser from its user agent string."""
+    agent = user_agent or ""
+    for marker, name in (
+        ("Edg/", "Microsoft Edge"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ):
+        if marker in agent:
+            platform = next((p for p in ("Windows", "Mac OS", "Android", "iPhone", "Linux") if p in agent), None)
+            return f"{name} on {platform}" if platform else name
+    return "Unknown browser"
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(london)
+    app.add_template_filter(browser_name)

@@ -1,0 +1,145 @@
+"""Shared fixtures: one migrated database per test run, rolled back after every test."""
+
+from __future__ import annotations
+
+import email
+import re
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import Message
+
+import pyotp
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from portal import create_app
+from portal.db import get_session
+from portal.extensions import limiter
+from tests import databases
+from tests.factories import DEFAULT_PASSWORD
+
+
+@dataclass
+class Mailbox:
+    """Messages received by a real SMTP server listening on 127.0.0.1."""
+
+    messages: list[Message] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def last_to(self, address: str) -> Message:
+        matching = [message for message in self.messages if message["To"] == address]
+        assert matching, f"no email was sent to {address}"
+        return matching[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[Controller, Mailbox]]:
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, mailbox
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    url, drop = databases.create_database(tmp_path_factory.mktemp("db"))
+    yield url
+    drop()
+
+
+def make_test_app(database_url: str, **overrides) -> Flask:
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-tests",
+        "SERVER_NAME": "portal.test",
+        "PUBLIC_URL": "http://portal.test",
+        "MAIL_BACKEND": "smtp",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def base_app(database_url: str, smtp_server) -> Flask:
+    controller, _mailbox = smtp_server
+    app = make_test_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+@pytest.fixture
+def app(base_app: Flask) -> Iterator[Flask]:
+    """The app, with every database change of the test rolled back afterwards."""
+    original = base_app.extensions["portal.db"]
+    engine = original.kw["bind"]
+    connection = engine.connect()
+    transaction = connection.begin()
+    base_app.extensions["portal.db"] = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    limiter.reset()
+    try:
+        yield base_app
+    finally:
+        base_app.extensions["portal.db"] = original
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def db(app: Flask) -> Session:
+    """The same session the app uses within the test's own request context (pytest-flask pushes one)."""
+    return get_session()
+
+
+@pytest.fixture
+def mailbox(smtp_server) -> Mailbox:
+    _controller, box = smtp_server
+    box.messages.clear()
+    return box
+
+
+# Page helpers -----------------------------------------------------------------------------------
+
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_INPUT.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1) or match.group(2)
+
+
+def submit(client: FlaskClient, url: str, data: dict, *, page: str | None = None, **kwargs):
+    """Fill in a form as a person would: open the page, then post with the page's CSRF token."""
+    response = client.get(page or url)
+    assert response.status_code == 200, f"{page or url} answered {response.status_code}"
+    return client.post(url, data={"csrf_token": csrf_token(response.text), **data}, **kwargs)
+
+
+def sign_in(client: FlaskClient, user, password: str = DEFAULT_PASSWORD):
+    """Sign in through the real pages, including the authenticator step when the role needs one."""
+    response = submit(client, "/sign-in", {"email": user.email, "password": password})
+    assert response.status_code == 302, response.text
+    if response.headers["Location"].endswith("/sign-in/two-factor"):
+        code = pyotp.TOTP(user.totp_secret).now()
+        response = submit(client, "/sign-in/two-factor", {"code": code})
+        assert response.status_code == 302, response.text
+    return response
