@@ -17,7 +17,6 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal import create_app
-from portal.db import get_session
 from portal.extensions import limiter
 from tests import databases
 from tests.factories import DEFAULT_PASSWORD
@@ -103,10 +102,32 @@ def app(base_app: Flask) -> Iterator[Flask]:
         connection.close()
 
 
+@pytest.fixture(autouse=True)
+def _push_request_context():
+    """Replaces pytest-flask's fixture of this name, which keeps one app context open for the whole test.
+
+    Inside it every test-client request would share one ``g`` (and so one database session and one
+    cached CSRF token), which no real request ever does. Tests use ``db`` for the database instead.
+    """
+    yield
+
+
 @pytest.fixture
-def db(app: Flask) -> Session:
-    """The same session the app uses within the test's own request context (pytest-flask pushes one)."""
-    return get_session()
+def client(app: Flask) -> FlaskClient:
+    """Replaces pytest-flask's client, which keeps the last request's context pushed.
+
+    A context left pushed is shared by the next request from any other client (its ``g`` holds the
+    signed-in person), so two-browser tests would see one browser's sign-in in the other.
+    """
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A session on the test's connection: it sees what requests commit, and is rolled back with them."""
+    session = app.extensions["portal.db"]()
+    yield session
+    session.close()
 
 
 @pytest.fixture
