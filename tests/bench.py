@@ -1,0 +1,80 @@
+"""``make bench``: how long each page takes to serve and how many queries it makes.
+
+A benchmark, not a test: it prints numbers to compare between changes and asserts nothing about
+time. Run on the same machine to compare. Uses a throwaway database (``PORTAL_TEST_DB`` chooses).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pyotp
+from sqlalchemy import event
+
+from tests import databases
+from tests.conftest import csrf_token, make_test_app
+
+ROUNDS = 200
+PAGES = {
+    "anonymous": ["/", "/sign-in", "/accessibility", "/healthz"],
+    "practitioner": ["/", "/account", "/account/sessions"],
+    "coordinator": ["/", "/account", "/account/sessions"],
+}
+
+
+def sign_in(client, account: dict) -> None:
+    page = client.get("/sign-in")
+    response = client.post(
+        "/sign-in",
+        data={"csrf_token": csrf_token(page.text), "email": account["email"], "password": account["password"]},
+    )
+    if response.headers["Location"].endswith("/two-factor"):
+        page = client.get("/sign-in/two-factor")
+        client.post(
+            "/sign-in/two-factor",
+            data={"csrf_token": csrf_token(page.text), "code": pyotp.TOTP(account["totp_secret"]).now()},
+        )
+
+
+def main() -> None:
+    url, drop = databases.create_database(Path(tempfile.mkdtemp()))
+    try:
+        app = make_test_app(url, MAIL_BACKEND="console", RATELIMIT_ENABLED=False)
+        runner = app.test_cli_runner()
+        runner.invoke(args=["db", "upgrade"])
+        accounts = {a["role"]: a for a in json.loads(runner.invoke(args=["demo", "seed", "--json"]).output)}
+        engine = app.extensions["portal.db"].kw["bind"]
+        queries = [0]
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def count(*_args):
+            queries[0] += 1
+
+        print(f"{databases.backend()}: {ROUNDS} requests per page")
+        print(f"{'who':<13} {'page':<20} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+        for who, pages in PAGES.items():
+            client = app.test_client()
+            if who != "anonymous":
+                sign_in(client, accounts[who])
+            for page in pages:
+                assert client.get(page).status_code == 200, (who, page)
+                timings = []
+                queries[0] = 0
+                for _ in range(ROUNDS):
+                    start = time.perf_counter()
+                    client.get(page)
+                    timings.append((time.perf_counter() - start) * 1000)
+                per_request = queries[0] / ROUNDS
+                p95 = statistics.quantiles(timings, n=20)[-1]
+                print(f"{who:<13} {page:<20} {statistics.median(timings):>10.2f} {p95:>8.2f} {per_request:>8.1f}")
+        engine.dispose()
+    finally:
+        drop()
+
+
+if __name__ == "__main__":
+    main()
