@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import segno
 import sqlalchemy as sa
-from authlib.integrations.base_client.errors import OAuthError
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
@@ -138,7 +137,12 @@ def sign_out():
 def sso_start():
     if not sso.sso_enabled():
         abort(404)
-    return sso.client().authorize_redirect(url_for("security.sso_callback", _external=True))
+    db = get_session()
+    outcome = sso.start_sign_in(db, url_for("security.sso_callback", _external=True))
+    if isinstance(outcome, sso.SsoRefusal):
+        db.commit()
+        return render_template("security/sso_refused.html", refusal=outcome), outcome.status
+    return outcome
 
 
 @bp.route("/sso/callback")
@@ -147,20 +151,12 @@ def sso_callback():
     if not sso.sso_enabled():
         abort(404)
     db = get_session()
-    try:
-        token = sso.client().authorize_access_token()
-    except OAuthError as error:
-        audit.record(db, "sso.failed", details={"error": error.error})
-        db.commit()
-        return render_template("security/sso_refused.html", reason="the sign-in did not complete"), 400
-    claims = dict(token.get("userinfo") or {})
-    if claims.get("iss") != current_app.config["SSO_ISSUER"]:
-        return render_template("security/sso_refused.html", reason="the sign-in came from the wrong provider"), 400
-    match = sso.match_sso_user(db, claims)
+    outcome = sso.complete_sign_in(db)
+    # Commit before answering: a refusal's audit row must survive, and a new link must hold.
     db.commit()
-    if isinstance(match, sso.SsoRefusal):
-        return render_template("security/sso_refused.html", reason=match.reason), 403
-    return auth.begin_sign_in(match, "single sign-on")
+    if isinstance(outcome, sso.SsoRefusal):
+        return render_template("security/sso_refused.html", refusal=outcome), outcome.status
+    return auth.begin_sign_in(outcome, "single sign-on")
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
