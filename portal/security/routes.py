@@ -153,7 +153,12 @@ def sso_callback():
     db = get_session()
     outcome = sso.complete_sign_in(db)
     # Commit before answering: a refusal's audit row must survive, and a new link must hold.
-    db.commit()
+    try:
+        db.commit()
+    except sa.exc.IntegrityError:
+        # The same identity was linked by a simultaneous first sign-in in another tab: start again.
+        db.rollback()
+        return redirect(url_for("security.sso_start"))
     if isinstance(outcome, sso.SsoRefusal):
         return render_template("security/sso_refused.html", refusal=outcome), outcome.status
     return auth.begin_sign_in(outcome, "single sign-on")
