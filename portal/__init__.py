@@ -7,14 +7,14 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal.config import INSTANCE_DIR, PROJECT_ROOT, check_production, load_config
+from portal.config import PROJECT_ROOT, check_production, instance_dir, load_config
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the portal: settings from the environment, overridden by ``config`` (used by tests)."""
     app = Flask(
         __name__,
-        instance_path=str(INSTANCE_DIR),
+        instance_path=str(instance_dir()),
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )

@@ -11,8 +11,18 @@ import os
 import secrets
 from pathlib import Path
 
+import sqlalchemy as sa
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = Path(os.environ.get("PORTAL_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+
+def instance_dir() -> Path:
+    """Where development keeps its SQLite file and secret key (``PORTAL_INSTANCE_DIR``, else ``instance/``)."""
+    # Read on every call, not once at import, so the setting takes effect whenever settings are loaded.
+    return Path(os.environ.get("PORTAL_INSTANCE_DIR") or PROJECT_ROOT / "instance")
+
+
+ENVIRONMENTS = ("development", "production")
 
 
 class ConfigError(RuntimeError):
@@ -26,11 +36,21 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _development_secret() -> str:
+def _whole_number(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def _development_secret(folder: Path) -> str:
     # Generated once and kept, so sessions survive a restart of the development server.
-    path = INSTANCE_DIR / "secret_key"
+    path = folder / "secret_key"
     if not path.exists():
-        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
@@ -38,24 +58,30 @@ def _development_secret() -> str:
 
 def load_config() -> dict:
     """Read the settings from the environment."""
-    env = os.environ.get("PORTAL_ENV", "development").strip().lower()
+    env = (os.environ.get("PORTAL_ENV") or "development").strip().lower()
+    if env not in ENVIRONMENTS:
+        # Anything unrecognised ("prod", "live") would otherwise run with development defaults and
+        # skip every production check.
+        raise ConfigError(f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
     production = env == "production"
-    secret = os.environ.get("PORTAL_SECRET_KEY") or (None if production else _development_secret())
+    folder = instance_dir()
+    secret = os.environ.get("PORTAL_SECRET_KEY") or (None if production else _development_secret(folder))
     secure_cookies = _flag("PORTAL_SECURE_COOKIES", production)
     config = {
         "PORTAL_ENV": env,
         "SECRET_KEY": secret,
-        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.db'}"),
+        # An empty DATABASE_URL counts as unset rather than as a URL nothing can connect to.
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'portal.db'}",
         "PARTNERSHIP_NAME": os.environ.get("PORTAL_PARTNERSHIP_NAME", "Local Safeguarding Children Partnership"),
         "SERVICE_NAME": "Safeguarding Review Portal",
-        "SESSION_IDLE_MINUTES": int(os.environ.get("PORTAL_SESSION_IDLE_MINUTES", "30")),
-        "SESSION_ABSOLUTE_HOURS": int(os.environ.get("PORTAL_SESSION_ABSOLUTE_HOURS", "12")),
+        "SESSION_IDLE_MINUTES": _whole_number("PORTAL_SESSION_IDLE_MINUTES", 30),
+        "SESSION_ABSOLUTE_HOURS": _whole_number("PORTAL_SESSION_ABSOLUTE_HOURS", 12),
         "SESSION_COOKIE_SECURE": secure_cookies,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # The __Host- prefix pins the cookie to this host over HTTPS with no Domain attribute.
         "SESSION_COOKIE_NAME": "__Host-portal_session" if secure_cookies else "portal_session",
-        "MAX_CONTENT_LENGTH": int(os.environ.get("PORTAL_MAX_CONTENT_LENGTH", str(5 * 1024 * 1024))),
+        "MAX_CONTENT_LENGTH": _whole_number("PORTAL_MAX_CONTENT_LENGTH", 5 * 1024 * 1024),
         "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
         "PASSWORD_RESET_MINUTES": 60,
@@ -68,7 +94,7 @@ def load_config() -> dict:
             "PORTAL_MAIL_BACKEND", "smtp" if os.environ.get("PORTAL_MAIL_SERVER") else "console"
         ),
         "MAIL_SERVER": os.environ.get("PORTAL_MAIL_SERVER", "127.0.0.1"),
-        "MAIL_PORT": int(os.environ.get("PORTAL_MAIL_PORT", "25")),
+        "MAIL_PORT": _whole_number("PORTAL_MAIL_PORT", 25),
         "MAIL_USERNAME": os.environ.get("PORTAL_MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("PORTAL_MAIL_PASSWORD"),
         "MAIL_USE_TLS": _flag("PORTAL_MAIL_USE_TLS", False),
@@ -78,9 +104,18 @@ def load_config() -> dict:
         "SSO_CLIENT_SECRET": os.environ.get("PORTAL_SSO_CLIENT_SECRET"),
         "SSO_NAME": os.environ.get("PORTAL_SSO_NAME", "your agency account"),
         "TOTP_ISSUER": os.environ.get("PORTAL_TOTP_ISSUER", "Safeguarding Review Portal"),
-        "TRUSTED_PROXIES": int(os.environ.get("PORTAL_TRUSTED_PROXIES", "0")),
+        "TRUSTED_PROXIES": _whole_number("PORTAL_TRUSTED_PROXIES", 0),
     }
     return config
+
+
+def _is_postgresql(url: object) -> bool:
+    # Parsed rather than prefix-matched, so an empty or malformed URL is refused here, at start-up,
+    # instead of failing at the first request.
+    try:
+        return sa.make_url(str(url or "")).get_backend_name() == "postgresql"
+    except sa.exc.ArgumentError:
+        return False
 
 
 def check_production(config: dict) -> None:
@@ -91,10 +126,12 @@ def check_production(config: dict) -> None:
     secret = config.get("SECRET_KEY") or ""
     if len(secret) < 32:
         problems.append("PORTAL_SECRET_KEY must be set to a random value of at least 32 characters")
-    if str(config.get("DATABASE_URL", "")).startswith("sqlite"):
-        problems.append("DATABASE_URL must point at PostgreSQL, not SQLite")
+    if not _is_postgresql(config.get("DATABASE_URL")):
+        problems.append("DATABASE_URL must point at PostgreSQL (postgresql://...): SQLite is for development only")
     if not config.get("SESSION_COOKIE_SECURE"):
         problems.append("secure cookies must be on (unset PORTAL_SECURE_COOKIES or set it to true)")
+    if config.get("SSO_ISSUER") and not str(config["SSO_ISSUER"]).startswith("https://"):
+        problems.append("PORTAL_SSO_ISSUER must be an https:// address")
     if config.get("MAIL_BACKEND") == "console":
         problems.append("PORTAL_MAIL_SERVER must be set: the console mail backend is for development only")
     if problems:

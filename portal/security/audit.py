@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import has_request_context, request
@@ -41,19 +43,28 @@ class AuditEvent(Base):
     row_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
 
     def content_hash(self, prev_hash: str) -> str:
-        content = {
-            "occurred_at": self.occurred_at.isoformat(timespec="microseconds"),
-            "actor_id": self.actor_id,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "review_id": self.review_id,
-            "ip_address": self.ip_address,
-            "user_agent": self.user_agent,
-            "details": self.details,
-        }
-        payload = prev_hash + json.dumps(content, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(payload.encode()).hexdigest()
+        return _chain_hash(prev_hash, {name: getattr(self, name) for name in _HASHED_FIELDS})
+
+
+# Everything a row says about what happened; the id is left out as the chain itself fixes the order.
+_HASHED_FIELDS = (
+    "occurred_at",
+    "actor_id",
+    "action",
+    "object_type",
+    "object_id",
+    "review_id",
+    "ip_address",
+    "user_agent",
+    "details",
+)
+
+
+def _chain_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
+    content = {name: fields[name] for name in _HASHED_FIELDS}
+    content["occurred_at"] = content["occurred_at"].isoformat(timespec="microseconds")
+    payload = prev_hash + json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def record(
@@ -108,21 +119,23 @@ class ChainReport:
 
 def verify_chain(session: Session, batch_size: int = 1000) -> ChainReport:
     """Walk the whole chain in id order and report the first row that does not fit."""
+    # Plain rows rather than AuditEvent objects: objects already in the session's identity map would
+    # be handed back as remembered, hiding an edit made in the database, and the caller's session is
+    # left exactly as it was (nothing expunged, no memory held across batches).
+    table = AuditEvent.__table__
     expected_prev = GENESIS_HASH
     checked = 0
     last_id = 0
     while True:
-        rows = session.scalars(
-            sa.select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)
-        ).all()
-        if not rows:
+        rows = session.execute(sa.select(table).where(table.c.id > last_id).order_by(table.c.id).limit(batch_size))
+        batch = rows.mappings().all()
+        if not batch:
             return ChainReport(checked)
-        for row in rows:
-            if row.prev_hash != expected_prev:
-                return ChainReport(checked, row.id, "its link to the previous row is broken (a row was removed)")
-            if row.content_hash(row.prev_hash) != row.row_hash:
-                return ChainReport(checked, row.id, "its content does not match its hash (the row was edited)")
-            expected_prev = row.row_hash
+        for row in batch:
+            if row["prev_hash"] != expected_prev:
+                return ChainReport(checked, row["id"], "its link to the previous row is broken (a row was removed)")
+            if _chain_hash(row["prev_hash"], row) != row["row_hash"]:
+                return ChainReport(checked, row["id"], "its content does not match its hash (the row was edited)")
+            expected_prev = row["row_hash"]
             checked += 1
-            last_id = row.id
-        session.expunge_all()
+            last_id = row["id"]
