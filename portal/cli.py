@@ -8,6 +8,8 @@ import sys
 import click
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
@@ -52,12 +54,21 @@ def db_cli() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     command.upgrade(alembic_config(), revision)
+    _say_revision()
 
 
 @db_cli.command("downgrade", help="Downgrade the database to a given revision ('base' removes everything).")
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     command.downgrade(alembic_config(), revision)
+    _say_revision()
+
+
+def _say_revision() -> None:
+    # Alembic logs nothing without a logging set-up, so say where the database ended up: an operator
+    # running a deployment step should not have to guess whether it did anything.
+    current = MigrationContext.configure(get_session().connection()).get_current_revision()
+    click.echo(f"The database is at revision {current}." if current else "The database has no tables of ours.")
 
 
 @db_cli.command("current", help="Show the database's revision.")
@@ -84,6 +95,12 @@ def users_cli() -> None:
 @click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--agency", default=None, help="The agency's name; created if new.")
 def users_create(email: str, name: str, role: str, agency: str | None) -> None:
+    try:
+        validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise click.ClickException(f"{email!r} is not a usable email address: {error}") from None
+    if not name.strip():
+        raise click.ClickException("Give the person's name with --name.")
     db = get_session()
     agency_record = services.get_or_create_agency(db, agency) if agency else None
     try:
@@ -112,8 +129,8 @@ def demo_seed(password: str, as_json: bool) -> None:
         user = services.find_user_by_email(db, email)
         agency = services.get_or_create_agency(db, agency_name) if agency_name else None
         if user is None:
-            user = services.create_user(db, email=email, name=name, role=role, agency=agency)
-        if not verify_password(user.password_hash, password):
+            user = services.create_user(db, email=email, name=name, role=role, agency=agency, password=password)
+        elif not verify_password(user.password_hash, password):
             services.set_password(db, user, password)
         if role.needs_two_factor and not user.totp_secret:
             user.totp_secret = services.new_totp_secret()

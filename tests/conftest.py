@@ -12,12 +12,14 @@ from email.message import Message
 import pyotp
 import pytest
 from aiosmtpd.controller import Controller
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal import create_app
 from portal.extensions import limiter
+from portal.security import passwords
 from tests import databases
 from tests.factories import DEFAULT_PASSWORD
 
@@ -51,6 +53,17 @@ def smtp_server() -> Iterator[tuple[Controller, Mailbox]]:
     controller.start()
     yield controller, mailbox
     controller.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2id at a fraction of production cost: tests hash hundreds of passwords and are not about cost.
+
+    Production's parameters are checked by tests/security/test_passwords.py, which does not use this.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -75,7 +75,9 @@ class ServerSessionInterface(SessionInterface):
         )
 
     def open_session(self, app: Flask, request: Request) -> ServerSession | None:
-        if request.path.startswith(f"{app.static_url_path}/"):
+        # Assets and the health check never need a session, and the health check must answer even
+        # when the database (which holds sessions) does not.
+        if request.path.startswith(f"{app.static_url_path}/") or request.path == "/healthz":
             return self.make_null_session(app)
         token = request.cookies.get(self.get_cookie_name(app))
         if not token:

@@ -1,0 +1,163 @@
+"""The operator's commands: ``flask users create``, ``flask demo seed`` and ``flask audit verify``."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pyotp
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from portal.security.audit import AuditEvent
+from portal.security.models import Agency, Role, User
+from portal.security.passwords import verify_password
+from tests.factories import make_user
+
+
+def flask(app: Flask, *args: str):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def seed(app: Flask, *options: str) -> list[dict]:
+    result = flask(app, "demo", "seed", "--json", *options)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def count_users(db) -> int:
+    return db.scalar(sa.select(sa.func.count()).select_from(User))
+
+
+def test_users_create_registers_a_person_with_a_lower_cased_email_in_their_agency(app, db):
+    result = flask(
+        app,
+        *("users", "create", "--email", "  Alex.Jones@Northshire-Police.example.ORG "),
+        *("--name", "Alex Jones", "--role", "practitioner", "--agency", "Northshire Police"),
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Created practitioner alex.jones@northshire-police.example.org" in result.output
+    assert "/password-reset" in result.output
+    user = db.scalar(sa.select(User).where(User.email == "alex.jones@northshire-police.example.org"))
+    assert user is not None
+    assert (user.name, user.role, user.agency.name) == ("Alex Jones", Role.PRACTITIONER, "Northshire Police")
+    assert user.password_hash is None, "they choose their own password through the reset link"
+    recorded = db.scalar(
+        sa.select(AuditEvent.details).where(AuditEvent.action == "user.created", AuditEvent.object_id == str(user.id))
+    )
+    assert recorded is not None, "creating a person must be in the audit trail"
+
+
+def test_users_create_refuses_an_email_someone_already_has_whatever_its_case(app, db):
+    make_user(db, email="sam.taylor@example.org")
+    before = count_users(db)
+
+    result = flask(
+        app,
+        *("users", "create", "--email", "Sam.Taylor@EXAMPLE.org", "--name", "Another Sam"),
+        *("--role", "family", "--agency", "Agency nobody asked for"),
+    )
+
+    assert result.exit_code != 0
+    assert "Someone already has the email address sam.taylor@example.org." in result.output
+    assert "Traceback" not in result.output
+    assert count_users(db) == before
+    assert db.scalar(sa.select(Agency).where(Agency.name == "Agency nobody asked for")) is None
+
+
+def test_users_create_refuses_an_address_that_is_not_an_email(app, db):
+    before = count_users(db)
+    result = flask(app, "users", "create", "--email", "sam at example", "--name", "Sam", "--role", "practitioner")
+    assert result.exit_code != 0
+    assert "is not a usable email address" in result.output
+    assert count_users(db) == before
+
+
+def test_demo_seed_creates_one_person_for_each_part_of_a_review(app, db):
+    before = count_users(db)
+    accounts = seed(app)
+
+    assert count_users(db) == before + 6
+    assert Counter(account["role"] for account in accounts) == {
+        Role.COORDINATOR: 1,
+        Role.PRACTITIONER: 2,
+        Role.AUTHOR: 1,
+        Role.FAMILY: 2,
+    }
+    users = {account["email"]: db.scalar(sa.select(User).where(User.email == account["email"])) for account in accounts}
+    assert all(user is not None for user in users.values())
+    practitioner_agencies = {user.agency.name for user in users.values() if user.role == Role.PRACTITIONER}
+    assert len(practitioner_agencies) == 2, "the two practitioners should come from different agencies"
+    for account in accounts:
+        assert users[account["email"]].role == account["role"]
+        assert verify_password(users[account["email"]].password_hash, account["password"])
+
+
+def test_demo_seed_prints_json_a_script_can_sign_in_with(app, db):
+    accounts = seed(app)
+
+    assert isinstance(accounts, list) and len(accounts) == 6
+    for account in accounts:
+        assert set(account) == {"role", "email", "password", "totp_secret"}
+        if account["role"] in {Role.COORDINATOR, Role.AUTHOR}:
+            # The secret is what an authenticator app is given: it must produce codes.
+            assert pyotp.TOTP(account["totp_secret"]).now().isdigit()
+        else:
+            assert account["totp_secret"] is None
+
+
+def test_demo_seed_run_twice_adds_nobody_and_keeps_the_authenticator_secrets(app, db):
+    first = seed(app)
+    after_first = count_users(db)
+    second = seed(app)
+
+    assert count_users(db) == after_first
+    assert {a["email"]: a["totp_secret"] for a in second} == {a["email"]: a["totp_secret"] for a in first}
+    emails = [account["email"] for account in first]
+    stored = dict(db.execute(sa.select(User.email, User.totp_secret).where(User.email.in_(emails))).all())
+    assert stored == {a["email"]: a["totp_secret"] for a in first}
+
+
+def test_demo_seed_with_a_password_resets_every_demo_account_to_it(app, db):
+    original = seed(app)
+    new_password = "a different demo pass phrase"
+
+    accounts = seed(app, "--password", new_password)
+
+    assert {account["password"] for account in accounts} == {new_password}
+    for account in accounts:
+        db.expire_all()
+        user = db.scalar(sa.select(User).where(User.email == account["email"]))
+        assert verify_password(user.password_hash, new_password)
+        assert not verify_password(user.password_hash, original[0]["password"])
+
+
+def test_demo_seed_is_refused_in_production(app, db, monkeypatch):
+    monkeypatch.setitem(app.config, "PORTAL_ENV", "production")
+    before = count_users(db)
+
+    result = flask(app, "demo", "seed")
+
+    assert result.exit_code != 0
+    assert "The demo cannot be seeded in production." in result.output
+    assert count_users(db) == before
+
+
+def test_audit_verify_passes_on_a_freshly_seeded_demo(app, db):
+    seed(app)
+    rows = db.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    assert rows > 0, "seeding the demo should leave an audit trail"
+
+    result = flask(app, "audit", "verify")
+
+    assert result.exit_code == 0, result.output
+    assert f"Audit trail intact: {rows} rows checked." in result.output
+
+
+@pytest.mark.parametrize("role", [role.value for role in Role])
+def test_users_create_accepts_every_role(app, db, role):
+    result = flask(app, "users", "create", "--email", f"new.{role}@example.org", "--name", "New Person", "--role", role)
+    assert result.exit_code == 0, result.output
+    assert db.scalar(sa.select(User.role).where(User.email == f"new.{role}@example.org")) == role
