@@ -1,6 +1,9 @@
 """Alembic environment: runs against the engine the portal's CLI hands over."""
 
+from contextlib import nullcontext
+
 from alembic import context
+from sqlalchemy.engine import Engine
 
 import portal.models  # noqa: F401  (registers every table on Base.metadata)
 from portal.db import Base
@@ -9,8 +12,9 @@ config = context.config
 
 
 def run_migrations() -> None:
-    engine = config.attributes["engine"]
-    with engine.connect() as connection:
+    bind = config.attributes["bind"]
+    # Given a connection (inside a caller's transaction) use it as it is; given an engine, open one.
+    with bind.connect() if isinstance(bind, Engine) else nullcontext(bind) as connection:
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,

@@ -34,7 +34,7 @@ DEMO_PEOPLE = [
 def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    config.attributes["engine"] = get_session().get_bind()
+    config.attributes["bind"] = get_session().get_bind()
     return config
 
 
@@ -158,6 +158,10 @@ def audit_verify() -> None:
     report = audit.verify_chain(get_session())
     if report.ok:
         click.echo(f"Audit trail intact: {report.rows_checked} rows checked.")
+        click.echo(
+            f"Newest row's hash: {report.last_hash}. Keep it outside the portal: if a later check ends on "
+            "an earlier hash, the newest rows have been removed."
+        )
         return
     click.echo(
         f"Audit trail broken at row {report.first_bad_id}: {report.problem}. "
