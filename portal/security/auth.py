@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from flask import Flask, flash, redirect, session, url_for
 from flask_login import LoginManager, login_user, logout_user
@@ -30,14 +31,24 @@ def init_login_manager(app: Flask, login_manager: LoginManager) -> None:
         return user if user is not None and user.active else None
 
 
-def begin_sign_in(user: User, method: str) -> Response:
+def safe_next(target: str | None) -> str | None:
+    """A page of this portal to return to after sign-in, or None: never another site (open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def begin_sign_in(user: User, method: str, next_url: str | None = None) -> Response:
     """The first factor is good: finish, or ask for the authenticator code when the role needs one."""
+    next_url = next_url or session.get("pending_next")
     if not user.needs_two_factor:
-        sign_in_user(user, method)
-        return redirect(url_for("pages.home"))
+        return redirect(sign_in_user(user, method, next_url))
     session.clear()
     session.rotate()
     session.update(pending_user_id=user.id, pending_method=method, pending_since=int(time.time()))
+    if next_url:
+        session["pending_next"] = next_url
     get_session().commit()
     if user.totp_secret:
         return redirect(url_for("security.two_factor"))
@@ -53,8 +64,9 @@ def pending_user() -> User | None:
     return user if user is not None and user.active else None
 
 
-def sign_in_user(user: User, method: str) -> None:
-    """Both factors are good: start a fresh signed-in session."""
+def sign_in_user(user: User, method: str, next_url: str | None = None) -> str:
+    """Both factors are good: start a fresh signed-in session. Returns where to go next."""
+    target = next_url or session.get("pending_next") or url_for("pages.home")
     db = get_session()
     audit.record(
         db, "sign_in.succeeded", object_type="user", object_id=user.id, actor_id=user.id, details={"method": method}
@@ -65,6 +77,7 @@ def sign_in_user(user: User, method: str) -> None:
     session.rotate()
     login_user(user)
     flash(f"You are signed in as {user.name}.", "success")
+    return target
 
 
 def sign_out(user: User) -> None:

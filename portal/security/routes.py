@@ -61,12 +61,17 @@ def sign_in():
         user = services.authenticate(db, form.email.data, form.password.data)
         db.commit()
         if user is not None:
-            return auth.begin_sign_in(user, "password")
+            return auth.begin_sign_in(user, "password", auth.safe_next(request.args.get("next")))
         g.attempt_failed = True
         # One message for unknown email, wrong password and deactivated account alike.
         form.email.errors.append("Enter a correct email address and password")
         form.password.errors.append("Enter a correct email address and password")
-    return render_template("security/sign_in.html", form=form, sso_enabled=sso.sso_enabled())
+    return render_template(
+        "security/sign_in.html",
+        form=form,
+        sso_enabled=sso.sso_enabled(),
+        next_url=auth.safe_next(request.args.get("next")),
+    )
 
 
 @bp.route("/sign-in/two-factor", methods=["GET", "POST"])
@@ -85,8 +90,7 @@ def two_factor():
         code = form.code.data
         if services.verify_totp(db, user, code) or services.use_recovery_code(db, user, code):
             db.commit()
-            auth.sign_in_user(user, session.get("pending_method", "password"))
-            return redirect(url_for("pages.home"))
+            return redirect(auth.sign_in_user(user, session.get("pending_method", "password")))
         g.attempt_failed = True
         audit.record(db, "sign_in.second_factor_failed", object_type="user", object_id=user.id, actor_id=user.id)
         db.commit()
@@ -112,8 +116,8 @@ def two_factor_setup():
         setup = services.confirm_totp_setup(db, user, secret, form.code.data)
         if setup is not None:
             db.commit()
-            auth.sign_in_user(user, session.get("pending_method", "password"))
-            return render_template("security/recovery_codes.html", codes=setup.recovery_codes)
+            next_url = auth.sign_in_user(user, session.get("pending_method", "password"))
+            return render_template("security/recovery_codes.html", codes=setup.recovery_codes, next_url=next_url)
         g.attempt_failed = True
         form.code.errors.append("The code is not correct. Check the time on your phone and enter the latest code")
     uri = services.totp_uri(user, secret, current_app.config["TOTP_ISSUER"])
@@ -138,6 +142,9 @@ def sso_start():
     if not sso.sso_enabled():
         abort(404)
     db = get_session()
+    next_url = auth.safe_next(request.args.get("next"))
+    if next_url:
+        session["pending_next"] = next_url
     outcome = sso.start_sign_in(db, url_for("security.sso_callback", _external=True))
     if isinstance(outcome, sso.SsoRefusal):
         db.commit()
