@@ -18,6 +18,14 @@ def london(value: datetime | None) -> str:
     return f"{local.day} {local:%B %Y} at {local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
 
 
+def minutes_in_words(minutes: int) -> str:
+    """60 → '1 hour', 90 → '90 minutes', 120 → '2 hours'."""
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 def browser_name(user_agent: str | None) -> str:
     """A rough, readable name for a browser from its user agent string."""
     agent = user_agent or ""
@@ -36,3 +44,4 @@ def browser_name(user_agent: str | None) -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(london)
     app.add_template_filter(browser_name)
+    app.add_template_filter(minutes_in_words)

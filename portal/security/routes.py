@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 from datetime import timedelta
 
 import segno
@@ -74,14 +75,25 @@ def sign_in():
     )
 
 
+def _pending_user_or_detour():
+    """The person part-way through signing in, or where to send a browser that is not."""
+    if current_user.is_authenticated:
+        # Already through (say, the recovery codes page was refreshed): nothing left to do here.
+        return None, redirect(url_for("pages.home"))
+    user = auth.pending_user()
+    if user is None:
+        flash("Your sign-in timed out. Sign in again.", "info")
+        return None, redirect(url_for("security.sign_in"))
+    return user, None
+
+
 @bp.route("/sign-in/two-factor", methods=["GET", "POST"])
 @requires(SIGNING_IN)
 @limiter.limit("10 per 15 minutes", key_func=_pending_key, methods=["POST"], deduct_when=_failed)
 def two_factor():
-    user = auth.pending_user()
-    if user is None:
-        flash("Your sign-in timed out. Sign in again.", "info")
-        return redirect(url_for("security.sign_in"))
+    user, detour = _pending_user_or_detour()
+    if detour:
+        return detour
     if not user.totp_secret:
         return redirect(url_for("security.two_factor_setup"))
     form = TwoFactorForm()
@@ -102,10 +114,9 @@ def two_factor():
 @requires(SIGNING_IN)
 @limiter.limit("10 per 15 minutes", key_func=_pending_key, methods=["POST"], deduct_when=_failed)
 def two_factor_setup():
-    user = auth.pending_user()
-    if user is None:
-        flash("Your sign-in timed out. Sign in again.", "info")
-        return redirect(url_for("security.sign_in"))
+    user, detour = _pending_user_or_detour()
+    if detour:
+        return detour
     if user.totp_secret:
         return redirect(url_for("security.two_factor"))
     # The secret lives in the server-side session until the person proves their app has it.
@@ -117,13 +128,26 @@ def two_factor_setup():
         if setup is not None:
             db.commit()
             next_url = auth.sign_in_user(user, session.get("pending_method", "password"))
-            return render_template("security/recovery_codes.html", codes=setup.recovery_codes, next_url=next_url)
+            # Shown by a separate page (post, redirect, get), so refreshing it never re-sends the form.
+            session.update(new_recovery_codes=setup.recovery_codes, after_recovery_codes=next_url)
+            return redirect(url_for("security.recovery_codes"))
         g.attempt_failed = True
         form.code.errors.append("The code is not correct. Check the time on your phone and enter the latest code")
     uri = services.totp_uri(user, secret, current_app.config["TOTP_ISSUER"])
     qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
     grouped_secret = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
     return render_template("security/two_factor_setup.html", form=form, qr=qr, secret=grouped_secret)
+
+
+@bp.route("/account/recovery-codes")
+@requires(SIGNED_IN)
+def recovery_codes():
+    codes = session.pop("new_recovery_codes", None)
+    next_url = session.pop("after_recovery_codes", None) or url_for("pages.home")
+    if not codes:
+        flash("Recovery codes are shown only once, when two-factor sign-in is set up.", "info")
+        return redirect(url_for("security.account"))
+    return render_template("security/recovery_codes.html", codes=codes, next_url=next_url)
 
 
 @bp.route("/sign-out", methods=["POST"])
@@ -184,13 +208,13 @@ def password_reset_request():
             token = services.issue_password_reset(db, user, lifetime)
             db.commit()
             link = url_for("security.password_reset", token=token, _external=True)
-            send_email(
-                user.email,
-                "Reset your password",
-                render_template(
-                    "security/email/password_reset.txt", user=user, link=link, minutes=lifetime.seconds // 60
-                ),
-            )
+            body = render_template("security/email/password_reset.txt", user=user, link=link)
+            try:
+                send_email(user.email, "Reset your password", body)
+            except (OSError, smtplib.SMTPException):
+                # Logged without the link (it is a secret); the answer below stays the same, so a
+                # mail failure cannot reveal which addresses have accounts.
+                current_app.logger.exception("could not send a password reset email to user %s", user.id)
         # The same answer whether or not the address has an account, so nobody can probe for one.
         return render_template("security/password_reset_sent.html", email=form.email.data)
     return render_template("security/password_reset_request.html", form=form)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from portal.db import utcnow
 from portal.security.models import PasswordResetToken
-from tests.conftest import sign_in, submit
+from tests.conftest import free_port, sign_in, submit
 from tests.factories import make_user
 
 NEW_PASSWORD = "plum orchard lantern"
@@ -49,7 +49,7 @@ def test_the_email_says_how_long_the_link_lasts(client, db, mailbox):
     request_link(client, mailbox, user)
     message = mailbox.last_to(user.email)
     assert message["Subject"] == "Reset your password"
-    assert "within 60 minutes" in message.get_payload(decode=True).decode()
+    assert "within 1 hour" in message.get_payload(decode=True).decode()
 
 
 def test_unknown_address_gets_the_same_page_and_no_email(client, mailbox):
@@ -95,3 +95,25 @@ def test_invalid_email_format_is_explained(client):
     page = submit(client, "/password-reset", {"email": "not an email"})
     assert "Enter an email address in the correct format" in page.text
     assert 'value="not an email"' in page.text
+
+
+def test_a_mail_failure_gives_the_same_answer_and_logs_no_link(app, client, db, caplog):
+    user = make_user(db)
+    working_port = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = free_port()  # nothing listens there
+    try:
+        page = submit(client, "/password-reset", {"email": user.email})
+    finally:
+        app.config["MAIL_PORT"] = working_port
+    assert page.status_code == 200
+    assert "Check your email" in page.text
+    assert "could not send a password reset email" in caplog.text
+    assert "/password-reset/" not in caplog.text
+
+
+def test_the_pages_state_the_configured_lifetime(app, client):
+    app.config["PASSWORD_RESET_MINUTES"] = 30
+    try:
+        assert "for 30 minutes" in client.get("/password-reset").text
+    finally:
+        app.config["PASSWORD_RESET_MINUTES"] = 60

@@ -31,13 +31,17 @@ def test_first_sign_in_sets_up_the_app_and_shows_recovery_codes(client, db):
     key = re.search(r'<code class="portal-secret">([A-Z2-7 ]+)</code>', page.text).group(1).replace(" ", "")
     wrong = submit(client, "/sign-in/two-factor/set-up", {"code": "000000"})
     assert "The code is not correct" in wrong.text
-    done = submit(client, "/sign-in/two-factor/set-up", {"code": pyotp.TOTP(key).now()})
+    done = submit(client, "/sign-in/two-factor/set-up", {"code": pyotp.TOTP(key).now()}, follow_redirects=True)
     assert "Save your recovery codes" in done.text
     codes = re.findall(r"<code>([0-9a-f]{8}-[0-9a-f]{8})</code>", done.text)
     assert len(codes) == 10
     assert client.get("/account").status_code == 200
     db.refresh(user)
     assert user.totp_secret == key
+    # The codes are shown once: refreshing the page does not show them again.
+    again = client.get("/account/recovery-codes", follow_redirects=True)
+    assert "Recovery codes are shown only once" in again.text
+    assert codes[0] not in again.text
 
 
 def test_a_code_cannot_be_used_twice(app, db):
@@ -57,7 +61,7 @@ def test_recovery_code_works_once(client, db):
     password_step(client, user)
     page = client.get("/sign-in/two-factor/set-up")
     key = re.search(r'<code class="portal-secret">([A-Z2-7 ]+)</code>', page.text).group(1).replace(" ", "")
-    done = submit(client, "/sign-in/two-factor/set-up", {"code": pyotp.TOTP(key).now()})
+    done = submit(client, "/sign-in/two-factor/set-up", {"code": pyotp.TOTP(key).now()}, follow_redirects=True)
     recovery = re.findall(r"<code>([0-9a-f]{8}-[0-9a-f]{8})</code>", done.text)[0]
     submit(client, "/sign-out", {}, page="/account")
 
