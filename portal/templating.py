@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, request, url_for
+from flask_login import current_user
+
+from portal.security.models import Role
+
+# The service navigation each role sees: (endpoint, label). Capabilities add their own pages here.
+NAVIGATION: dict[Role, list[tuple[str, str]]] = {
+    role: [("pages.home", "Home"), ("security.account", "Your account")] for role in Role
+}
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -41,7 +49,18 @@ def browser_name(user_agent: str | None) -> str:
     return "Unknown browser"
 
 
+def service_navigation() -> list[dict]:
+    """The navigation items for the signed-in person's role, with the current page marked."""
+    if not current_user.is_authenticated:
+        return []
+    return [
+        {"href": url_for(endpoint), "text": label, "current": request.endpoint == endpoint}
+        for endpoint, label in NAVIGATION[current_user.role_enum]
+    ]
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["service_navigation"] = service_navigation
     app.add_template_filter(london)
     app.add_template_filter(browser_name)
     app.add_template_filter(minutes_in_words)

@@ -85,6 +85,8 @@ def test_each_role_has_its_own_home_page(client, db, role):
         Role.FAMILY: "find out about the review",
     }[role]
     assert expected in page.text
+    navigation = page.text[page.text.index('class="govuk-service-navigation__list"') :]
+    assert 'href="/account"' in navigation and 'aria-current="page"' in navigation
 
 
 def test_two_factor_pages_need_a_password_first(client):
