@@ -6,6 +6,7 @@ import email
 import re
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -96,23 +97,29 @@ def base_app(database_url: str, smtp_server) -> Flask:
     return app
 
 
-@pytest.fixture
-def app(base_app: Flask) -> Iterator[Flask]:
-    """The app, with every database change of the test rolled back afterwards."""
-    original = base_app.extensions["portal.db"]
-    engine = original.kw["bind"]
-    connection = engine.connect()
+@contextmanager
+def rolled_back(flask_app: Flask) -> Iterator[Flask]:
+    """Run a test against ``flask_app`` with every database change it makes rolled back afterwards."""
+    original = flask_app.extensions["portal.db"]
+    connection = original.kw["bind"].connect()
     transaction = connection.begin()
-    base_app.extensions["portal.db"] = sessionmaker(
+    flask_app.extensions["portal.db"] = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
     limiter.reset()
     try:
-        yield base_app
+        yield flask_app
     finally:
-        base_app.extensions["portal.db"] = original
+        flask_app.extensions["portal.db"] = original
         transaction.rollback()
         connection.close()
+
+
+@pytest.fixture
+def app(base_app: Flask) -> Iterator[Flask]:
+    """The app, with every database change of the test rolled back afterwards."""
+    with rolled_back(base_app):
+        yield base_app
 
 
 @pytest.fixture(autouse=True)

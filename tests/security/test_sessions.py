@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from portal.db import utcnow
@@ -74,26 +75,22 @@ def test_sign_out_needs_a_post_with_a_token(client, db):
     assert client.get("/account").status_code == 200
 
 
-def test_idle_session_ends_after_30_minutes(client, db):
+@pytest.mark.parametrize(
+    ("field", "age", "reason"),
+    [
+        ("last_seen_at", timedelta(minutes=31), "idle"),  # 30 minutes without activity
+        ("created_at", timedelta(hours=12, minutes=1), "expired"),  # 12 hours, however active
+    ],
+)
+def test_session_ends_when_idle_or_too_old(client, db, field, age, reason):
     user = make_user(db)
     sign_in(client, user)
     [record] = open_sessions(db, user)
-    record.last_seen_at = utcnow() - timedelta(minutes=31)
+    setattr(record, field, utcnow() - age)
     db.commit()
     assert client.get("/account").status_code == 302
     db.expire_all()
-    assert db.get(UserSession, record.id).ended_reason == "idle"
-
-
-def test_session_ends_after_12_hours_however_active(client, db):
-    user = make_user(db)
-    sign_in(client, user)
-    [record] = open_sessions(db, user)
-    record.created_at = utcnow() - timedelta(hours=12, minutes=1)
-    db.commit()
-    assert client.get("/account").status_code == 302
-    db.expire_all()
-    assert db.get(UserSession, record.id).ended_reason == "expired"
+    assert db.get(UserSession, record.id).ended_reason == reason
 
 
 def test_activity_keeps_a_session_alive(client, db):

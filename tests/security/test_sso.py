@@ -13,7 +13,6 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -24,14 +23,13 @@ import requests
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from portal.config import ConfigError
-from portal.extensions import limiter
 from portal.security.audit import AuditEvent
 from portal.security.models import Role, User, UserSession
 from portal.security.sessions import hash_token
-from tests.conftest import free_port, make_test_app, submit
+from tests.conftest import free_port, make_test_app, rolled_back, submit
 from tests.factories import make_user
 
 # Raised inside the provider (Authlib's server side), not by the portal's own code.
@@ -80,24 +78,6 @@ def sso_base_app(base_app: Flask, database_url: str, smtp_server, provider: Prov
         SSO_CLIENT_ID=CLIENT_ID,
         SSO_CLIENT_SECRET=CLIENT_SECRET,
     )
-
-
-@contextmanager
-def rolled_back(flask_app: Flask) -> Iterator[Flask]:
-    """The same isolation as conftest's ``app`` fixture: every change of the test is rolled back."""
-    original = flask_app.extensions["portal.db"]
-    connection = original.kw["bind"].connect()
-    transaction = connection.begin()
-    flask_app.extensions["portal.db"] = sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-    limiter.reset()
-    try:
-        yield flask_app
-    finally:
-        flask_app.extensions["portal.db"] = original
-        transaction.rollback()
-        connection.close()
 
 
 @pytest.fixture
