@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import timedelta
 
 import click
 from alembic import command
@@ -18,6 +19,7 @@ from portal.db import get_session
 from portal.security import audit, services
 from portal.security.models import Role
 from portal.security.passwords import verify_password
+from portal.security.sessions import prune_sessions
 
 DEMO_PASSWORD = "demo-safeguarding-2026"  # noqa: S105 (documented in the README; development only)
 DEMO_PEOPLE = [
@@ -43,6 +45,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(sessions_cli)
 
 
 @click.group("db", cls=AppGroup, help="Database migrations.")
@@ -169,3 +172,17 @@ def audit_verify() -> None:
         err=True,
     )
     sys.exit(1)
+
+
+@click.group("sessions", cls=AppGroup, help="Browser sessions.")
+def sessions_cli() -> None:
+    pass
+
+
+@sessions_cli.command("prune", help="Delete session records that ended or expired more than --days ago.")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(min=1))
+def sessions_prune(days: int) -> None:
+    # Every visitor who opens a form gets a session record; without pruning the table only grows.
+    removed = prune_sessions(get_session(), timedelta(days=days))
+    get_session().commit()
+    click.echo(f"Removed {removed} session records older than {days} days.")

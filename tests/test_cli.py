@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import timedelta
 
 import pyotp
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from portal.db import utcnow
 from portal.security.audit import AuditEvent
-from portal.security.models import Agency, Role, User
+from portal.security.models import Agency, Role, User, UserSession
 from portal.security.passwords import verify_password
 from tests.factories import make_user
 
@@ -161,3 +163,29 @@ def test_users_create_accepts_every_role(app, db, role):
     result = flask(app, "users", "create", "--email", f"new.{role}@example.org", "--name", "New Person", "--role", role)
     assert result.exit_code == 0, result.output
     assert db.scalar(sa.select(User.role).where(User.email == f"new.{role}@example.org")) == role
+
+
+def test_sessions_prune_removes_only_old_records(app, db):
+    now = utcnow()
+    user = make_user(db)
+    db.add_all(
+        [
+            UserSession(token_hash="a" * 64, user_id=user.id, created_at=now, last_seen_at=now),
+            UserSession(
+                token_hash="b" * 64, created_at=now - timedelta(days=40), last_seen_at=now - timedelta(days=40)
+            ),
+            UserSession(
+                token_hash="c" * 64,
+                user_id=user.id,
+                created_at=now - timedelta(days=3),
+                last_seen_at=now - timedelta(days=3),
+                ended_at=now - timedelta(days=31),
+            ),
+        ]
+    )
+    db.commit()
+    result = flask(app, "sessions", "prune", "--days", "30")
+    assert result.exit_code == 0
+    assert "Removed 2 session records" in result.output
+    db.expire_all()
+    assert [record.token_hash[0] for record in db.scalars(sa.select(UserSession))] == ["a"]

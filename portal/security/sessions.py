@@ -67,6 +67,13 @@ def end_sessions(db: Session, user_id: int, reason: str, *, except_record_id: in
     return db.execute(query.values(ended_at=utcnow(), ended_reason=reason)).rowcount
 
 
+def prune_sessions(db: Session, older_than: timedelta) -> int:
+    """Delete records of sessions that ended, or were last used, longer ago than ``older_than``."""
+    cutoff = utcnow() - older_than
+    stale = sa.or_(UserSession.ended_at < cutoff, UserSession.last_seen_at < cutoff)
+    return db.execute(sa.delete(UserSession).where(stale)).rowcount
+
+
 class ServerSessionInterface(SessionInterface):
     def _limits(self, app: Flask) -> tuple[timedelta, timedelta]:
         return (
