@@ -58,9 +58,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal.cli import register_commands
     from portal.pages.routes import bp as pages_bp
+    from portal.reviews import clock_routes, membership_routes, rapid_review_routes
+    from portal.reviews import routes as review_routes
     from portal.security.routes import bp as security_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(security_bp)
+    for module in (review_routes, rapid_review_routes, membership_routes, clock_routes):
+        app.register_blueprint(module.bp)
     register_commands(app)
     return app

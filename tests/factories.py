@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date
 
 import pyotp
 from sqlalchemy.orm import Session
 
+from portal.reviews.models import (
+    TRANSITIONS,
+    IndependenceDeclaration,
+    Membership,
+    MembershipKind,
+    Review,
+    Stage,
+    StageChange,
+)
 from portal.security import services
 from portal.security.models import Agency, Role, User
 
@@ -43,3 +53,76 @@ def make_user(
         user.totp_secret = pyotp.random_base32()
     db.commit()
     return user
+
+
+def make_review(
+    db: Session, *, coordinator: User | None = None, stage: Stage = Stage.INCIDENT_RECORDED, **fields
+) -> Review:
+    """A review at ``stage``, with the stage history that leads there (each move with a reason)."""
+    coordinator = coordinator or make_user(db, role=Role.COORDINATOR)
+    number = next(_numbers)
+    review = Review(
+        reference=fields.pop("reference", f"LSCP-2026-{number:03d}"),
+        anonymised_name=fields.pop("anonymised_name", f"Child {chr(ord('A') + number % 26)}"),
+        aware_on=fields.pop("aware_on", date(2026, 11, 2)),
+        stage=stage.value,
+        created_by_id=coordinator.id,
+        **fields,
+    )
+    db.add(review)
+    db.flush()
+    path = _path_to(stage)
+    for source, target in zip([None, *path[:-1]], path, strict=True):
+        db.add(
+            StageChange(
+                review_id=review.id,
+                from_stage=source.value if source else None,
+                to_stage=target.value,
+                reason="Set up for a test",
+                actor_id=coordinator.id,
+            )
+        )
+    db.commit()
+    return review
+
+
+def _path_to(stage: Stage) -> list[Stage]:
+    """The shortest run of allowed moves from nothing to ``stage``."""
+    paths: dict[Stage, list[Stage]] = {Stage.INCIDENT_RECORDED: [Stage.INCIDENT_RECORDED]}
+    frontier = [Stage.INCIDENT_RECORDED]
+    while frontier:
+        current = frontier.pop(0)
+        for target in sorted(TRANSITIONS[current]):
+            if target not in paths:
+                paths[target] = [*paths[current], target]
+                frontier.append(target)
+    return paths[stage]
+
+
+def make_membership(
+    db: Session,
+    review: Review,
+    user: User,
+    kind: MembershipKind,
+    *,
+    agency: Agency | None = None,
+    declared: bool = True,
+) -> Membership:
+    """An open membership; authors have declared their independence unless ``declared=False``."""
+    membership = Membership(
+        review_id=review.id,
+        user_id=user.id,
+        kind=kind.value,
+        agency_id=(agency or user.agency).id if kind == MembershipKind.AGENCY_LEAD else None,
+        started_by_id=review.created_by_id,
+    )
+    db.add(membership)
+    db.flush()
+    if kind == MembershipKind.AUTHOR and declared:
+        db.add(
+            IndependenceDeclaration(
+                membership_id=membership.id, no_involvement_in_case=True, no_involvement_with_agencies=True
+            )
+        )
+    db.commit()
+    return membership

@@ -7,7 +7,7 @@ from flask import abort
 
 from portal.security.models import Role
 from portal.security.permissions import PUBLIC, requires
-from tests.conftest import make_test_app, sign_in, submit
+from tests.conftest import make_test_app, rolled_back, sign_in, submit
 from tests.factories import make_user
 
 
@@ -144,8 +144,9 @@ def test_forbidden_and_server_errors_have_their_own_pages(database_url):
     app.add_url_rule("/test-only/broken", "test_broken", broken)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     client = app.test_client()
-    assert "You do not have permission" in client.get("/test-only/forbidden").text
-    response = client.get("/test-only/broken")
+    with rolled_back(app):
+        assert "You do not have permission" in client.get("/test-only/forbidden").text
+        response = client.get("/test-only/broken")
     assert response.status_code == 500
     assert "Sorry, there is a problem with the service" in response.text
     assert "secret detail" not in response.text

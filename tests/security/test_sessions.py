@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from portal.db import utcnow
 from portal.security import services
 from portal.security.models import Role, UserSession
-from tests.conftest import make_test_app, sign_in, submit
+from tests.conftest import make_test_app, rolled_back, sign_in, submit
 from tests.factories import make_user
 
 
@@ -37,8 +37,8 @@ def test_cookie_holds_only_a_random_identifier_and_is_hardened(client, db):
 
 def test_production_cookie_is_secure_with_host_prefix(database_url):
     app = make_test_app(database_url, SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-portal_session")
-    client = app.test_client()
-    response = client.get("/sign-in")
+    with rolled_back(app):
+        response = app.test_client().get("/sign-in")
     header = response.headers["Set-Cookie"]
     assert header.startswith("__Host-portal_session=")
     assert "Secure" in header and "Path=/" in header and "Domain" not in header

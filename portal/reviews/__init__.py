@@ -1,0 +1,1 @@
+"""Reviews: the case lifecycle, need-to-know memberships and the statutory clocks."""
