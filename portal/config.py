@@ -105,6 +105,13 @@ def load_config() -> dict:
         "SSO_NAME": os.environ.get("PORTAL_SSO_NAME", "your agency account"),
         "TOTP_ISSUER": os.environ.get("PORTAL_TOTP_ISSUER", "Safeguarding Review Portal"),
         "TRUSTED_PROXIES": _whole_number("PORTAL_TRUSTED_PROXIES", 0),
+        # The length of each clock in TIMINGS.md, so a partnership can follow its own procedures.
+        "CLOCK_NOTIFY_WORKING_DAYS": _whole_number("PORTAL_CLOCK_NOTIFY_WORKING_DAYS", 5),
+        "CLOCK_RAPID_REVIEW_WORKING_DAYS": _whole_number("PORTAL_CLOCK_RAPID_REVIEW_WORKING_DAYS", 15),
+        "CLOCK_AGENCY_RETURN_WORKING_DAYS": _whole_number("PORTAL_CLOCK_AGENCY_RETURN_WORKING_DAYS", 8),
+        "CLOCK_CSPR_MONTHS": _whole_number("PORTAL_CLOCK_CSPR_MONTHS", 6),
+        "CLOCK_FINAL_REPORT_WORKING_DAYS": _whole_number("PORTAL_CLOCK_FINAL_REPORT_WORKING_DAYS", 7),
+        "CLOCK_DUE_SOON_WORKING_DAYS": _whole_number("PORTAL_CLOCK_DUE_SOON_WORKING_DAYS", 3),
     }
     return config
 
