@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 
 import click
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -16,10 +17,14 @@ from flask.cli import AppGroup
 
 from portal.config import PROJECT_ROOT
 from portal.db import get_session
+from portal.reviews import memberships as membership_services
+from portal.reviews import services as review_services
+from portal.reviews.models import MembershipKind, RapidReview, Reg11Criterion, Review, Stage
 from portal.security import audit, services
 from portal.security.models import Role
 from portal.security.passwords import verify_password
 from portal.security.sessions import prune_sessions
+from portal.working_days import add_working_days
 
 DEMO_PASSWORD = "demo-safeguarding-2026"  # noqa: S105 (documented in the README; development only)
 DEMO_PEOPLE = [
@@ -128,6 +133,7 @@ def demo_seed(password: str, as_json: bool) -> None:
         raise click.ClickException("The demo cannot be seeded in production.")
     db = get_session()
     accounts = []
+    people = {}
     for role, email, name, agency_name in DEMO_PEOPLE:
         user = services.find_user_by_email(db, email)
         agency = services.get_or_create_agency(db, agency_name) if agency_name else None
@@ -139,16 +145,88 @@ def demo_seed(password: str, as_json: bool) -> None:
             user.totp_secret = services.new_totp_secret()
             audit.record(db, "two_factor.set_up", object_type="user", object_id=user.id, details={"by": "demo seed"})
         accounts.append({"role": user.role, "email": user.email, "password": password, "totp_secret": user.totp_secret})
+        people[email] = user
+    db.flush()
+    review_created = _seed_demo_review(db, people)
     db.commit()
     if as_json:
         click.echo(json.dumps(accounts, indent=2))
         return
+    if review_created:
+        click.echo(f"Created the demo review {DEMO_REVIEW_REFERENCE} ({DEMO_REVIEW_NAME}).")
     click.echo("Demo accounts (development only):")
     for account in accounts:
         line = f"  {account['role']:<13} {account['email']:<34} password: {account['password']}"
         if account["totp_secret"]:
             line += f"  authenticator secret: {account['totp_secret']}"
         click.echo(line)
+
+
+DEMO_REVIEW_REFERENCE = "LSCP-2026-004"
+DEMO_REVIEW_NAME = "Child H"
+
+
+def _seed_demo_review(db, people: dict) -> bool:
+    """One review part-way through its CSPR, with a member of every kind; False when it is already there."""
+    if db.scalar(sa.select(Review.id).where(Review.reference == DEMO_REVIEW_REFERENCE)) is not None:
+        return False
+    coordinator = people["coordinator@demo.example.org"]
+    aware_on = date.today() - timedelta(days=60)
+    notified_on = add_working_days(aware_on, 3)
+    review = review_services.record_incident(
+        db,
+        coordinator,
+        DEMO_REVIEW_REFERENCE,
+        DEMO_REVIEW_NAME,
+        aware_on,
+        "Infant admitted to hospital with unexplained injuries (demo data)",
+    )
+    record = RapidReview(
+        review_id=review.id,
+        rag_notify_recommended_on=add_working_days(aware_on, 2),
+        rag_notify_recommended_by="Review Advisory Group",
+        notified_on=notified_on,
+        notified_by="Director of Children's Services",
+    )
+    db.add(record)
+    db.flush()
+    review_services.move_review(db, review, Stage.NOTIFIED, "Panel notified by the local authority", coordinator)
+    review_services.move_review(db, review, Stage.RAPID_REVIEW, "Agency returns requested", coordinator)
+    record.rag_meeting_on = add_working_days(notified_on, 10)
+    record.rag_meeting_notes = "Returns from health and children's services discussed."
+    record.cspr_recommended_on = record.rag_meeting_on
+    record.cspr_recommended = True
+    record.cspr_recommendation_reasons = "Information was not shared between agencies before the injuries."
+    record.reg11_criteria = ",".join([Reg11Criterion.IMPROVEMENTS_NEEDED, Reg11Criterion.AGENCIES_WORKING_TOGETHER])
+    record.decided_on = add_working_days(notified_on, 12)
+    record.decided_by = "LSCP Executive"
+    record.decision_commission_cspr = True
+    record.decision_reason = "A local review would bring learning about agencies working together."
+    record.outcome_sent_on = add_working_days(notified_on, 13)
+    db.flush()
+    audit.record(
+        db,
+        "rapid_review.recorded",
+        object_type="rapid_review",
+        object_id=record.id,
+        review_id=review.id,
+        actor_id=coordinator.id,
+        details={"by": "demo seed"},
+    )
+    review_services.move_review(db, review, Stage.CSPR_COMMISSIONED, "The Executive commissioned a CSPR", coordinator)
+    author = membership_services.appoint(
+        db, review, people["author@demo.example.org"], MembershipKind.AUTHOR, coordinator
+    )
+    membership_services.declare_independence(db, author, True, True, "No involvement with the case or agencies.")
+    for email, kind in (
+        ("health.visitor@demo.example.org", MembershipKind.AGENCY_LEAD),
+        ("social.worker@demo.example.org", MembershipKind.PRACTITIONER),
+        ("parent@demo.example.org", MembershipKind.FAMILY),
+        ("grandparent@demo.example.org", MembershipKind.FAMILY),
+    ):
+        membership_services.appoint(db, review, people[email], kind, coordinator)
+    review_services.move_review(db, review, Stage.CSPR_IN_PROGRESS, "Author and panel appointed", coordinator)
+    return True
 
 
 @click.group("audit", cls=AppGroup, help="The audit trail.")

@@ -192,3 +192,36 @@ def test_sessions_prune_removes_only_old_records(app, db):
         db.scalars(sa.select(UserSession.token_hash).where(UserSession.token_hash.in_(["a" * 64, "b" * 64, "c" * 64])))
     )
     assert left == {"a" * 64}
+
+
+def test_demo_seed_adds_one_review_part_way_through_its_cspr_once(app, db):
+    from portal.reviews.access import Part, access_to
+    from portal.reviews.models import Membership, Review, StageChange
+
+    seed(app)
+    seed(app)
+
+    (review,) = db.scalars(sa.select(Review).where(Review.reference == "LSCP-2026-004")).all()
+    assert (review.anonymised_name, review.stage) == ("Child H", "cspr_in_progress")
+    stages = db.scalars(sa.select(StageChange.to_stage).where(StageChange.review_id == review.id)).all()
+    assert stages == ["incident_recorded", "notified", "rapid_review", "cspr_commissioned", "cspr_in_progress"]
+    kinds = dict(
+        db.execute(
+            sa.select(User.email, Membership.kind)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.review_id == review.id)
+        ).all()
+    )
+    assert kinds == {
+        "author@demo.example.org": "author",
+        "health.visitor@demo.example.org": "agency_lead",
+        "social.worker@demo.example.org": "practitioner",
+        "parent@demo.example.org": "family",
+        "grandparent@demo.example.org": "family",
+    }
+    author = db.scalar(sa.select(User).where(User.email == "author@demo.example.org"))
+    assert access_to(db, author, review).can(Part.TIMELINE), "the demo author has declared their independence"
+    moves = db.scalar(
+        sa.select(sa.func.count()).where(AuditEvent.action == "review.stage_changed", AuditEvent.review_id == review.id)
+    )
+    assert moves == 4
