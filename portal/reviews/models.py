@@ -260,6 +260,22 @@ class Membership(Base):
             postgresql_where=sa.text("ended_at IS NULL"),
             sqlite_where=sa.text("ended_at IS NULL"),
         ),
+        # One independent author at a time, and one lead per agency at a time.
+        sa.Index(
+            "uq_review_memberships_one_author",
+            "review_id",
+            unique=True,
+            postgresql_where=sa.text("kind = 'author' AND ended_at IS NULL"),
+            sqlite_where=sa.text("kind = 'author' AND ended_at IS NULL"),
+        ),
+        sa.Index(
+            "uq_review_memberships_one_agency_lead",
+            "review_id",
+            "agency_id",
+            unique=True,
+            postgresql_where=sa.text("kind = 'agency_lead' AND ended_at IS NULL"),
+            sqlite_where=sa.text("kind = 'agency_lead' AND ended_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
