@@ -11,8 +11,18 @@ from flask_login import current_user
 from portal.security.models import Role
 
 # The service navigation each role sees: (endpoint, label). Capabilities add their own pages here.
+_MEMBER_PAGES = [("pages.home", "Home"), ("memberships.my_reviews", "My reviews"), ("security.account", "Your account")]
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {
-    role: [("pages.home", "Home"), ("security.account", "Your account")] for role in Role
+    Role.COORDINATOR: [
+        ("pages.home", "Home"),
+        ("reviews.list_reviews", "Reviews"),
+        ("clocks.overview", "Clocks"),
+        ("clocks.closure_days", "Closure days"),
+        ("security.account", "Your account"),
+    ],
+    Role.PRACTITIONER: _MEMBER_PAGES,
+    Role.AUTHOR: _MEMBER_PAGES,
+    Role.FAMILY: _MEMBER_PAGES,
 }
 
 LONDON = ZoneInfo("Europe/London")
