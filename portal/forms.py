@@ -141,7 +141,12 @@ class GovDateField(Field):
         if missing:
             self.error_parts = set(missing)
             raise StopValidation(f"{_sentence(self.what)} must include a {' and '.join(missing)}")
-        wrong = {part for part, value in given.items() if not value.isdigit()}
+        # ASCII digits only ("²" is a digit to Python), and no more of them than the box can mean.
+        wrong = {
+            part
+            for part, value in given.items()
+            if not (value.isascii() and value.isdigit()) or len(value) > (4 if part == "year" else 2)
+        }
         if not wrong and len(year) != 4:
             self.error_parts = {"year"}
             raise StopValidation("Year must include 4 numbers")

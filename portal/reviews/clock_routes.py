@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -11,11 +10,12 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSubmitInput, GovTextInput
-from wtforms import Field, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, StopValidation
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
+from wtforms import StringField, SubmitField
+from wtforms.validators import DataRequired, Length
 
 from portal.db import get_session
+from portal.forms import GovDateField
 from portal.reviews import clocks
 from portal.reviews.clocks import Clock, ClosureDayRefused, ReviewClocks, Status
 from portal.reviews.models import ClosureDay
@@ -31,68 +31,13 @@ REVIEWS_PER_PAGE = 50
 # Forms ---------------------------------------------------------------------------------------------
 
 
-class _DateInputWidget(GovDateInput):
-    """GOV.UK date input whose first box carries the field's id, so the error summary link lands on it."""
-
-    def map_gov_params(self, field, **kwargs):
-        params = super().map_gov_params(field, **kwargs)
-        params["id"] = field.name
-        return params
-
-
-_DIGITS = re.compile(r"[0-9]+")
-
-
-class GovUkDateField(Field):
-    """A date typed as day, month and year, with GOV.UK's error messages.
-
-    ``subject`` names the date in messages: "Enter the date of the closure day", "Date of the closure
-    day must include a month", "... must be a real date". What was typed is kept for the re-shown form.
-    """
-
-    widget = _DateInputWidget()
-
-    def __init__(self, label=None, validators=None, *, subject: str, **kwargs):
-        # The first box's id (the widget names them <name>-day, -month, -year).
-        kwargs.setdefault("id", f"{kwargs.get('_prefix', '')}{kwargs.get('name') or kwargs.get('_name', '')}-day")
-        super().__init__(label, validators, **kwargs)
-        self.subject = subject
-
-    def process_formdata(self, valuelist):
-        # Always exactly three parts, whatever was sent, so the widget can show them back.
-        parts = [str(value).strip()[:20] for value in valuelist[:3]]
-        self.raw_data = parts + [""] * (3 - len(parts))
-        self.data = None
-
-    def _value(self):
-        return ""
-
-    def pre_validate(self, form):
-        day, month, year = self.raw_data or ["", "", ""]
-        named = {"day": day, "month": month, "year": year}
-        missing = [name for name, value in named.items() if not value]
-        if len(missing) == 3:
-            raise StopValidation(f"Enter the date of {self.subject}")
-        subject = f"Date of {self.subject}"
-        if missing:
-            raise StopValidation(f"{subject} must include a {' and '.join(missing)}")
-        if not all(_DIGITS.fullmatch(value) for value in named.values()):
-            raise StopValidation(f"{subject} must be a real date")
-        if len(year) != 4:
-            raise StopValidation("Year must include 4 numbers")
-        try:
-            self.data = date(int(year), int(month), int(day))
-        except (ValueError, OverflowError):
-            raise StopValidation(f"{subject} must be a real date") from None
-
-
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
 class ClosureDayForm(FlaskForm):
-    closure_date = GovUkDateField(
-        "Date of the closure day", subject="the closure day", description="For example, 24 12 2026"
+    closure_date = GovDateField(
+        "Date of the closure day", what="the date of the closure day", description="For example, 24 12 2026"
     )
     description = StringField(
         "Description",

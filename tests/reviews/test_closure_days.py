@@ -107,13 +107,14 @@ def test_a_day_already_recorded_is_refused_with_a_clear_message(client, db, coor
     ("typed", "message"),
     [
         (("", "", ""), "Enter the date of the closure day"),
-        (("", "12", "2026"), "Date of the closure day must include a day"),
-        (("4", "", ""), "Date of the closure day must include a month and year"),
-        (("31", "2", "2027"), "Date of the closure day must be a real date"),
-        (("30", "13", "2027"), "Date of the closure day must be a real date"),
-        (("tomorrow", "1", "2027"), "Date of the closure day must be a real date"),
+        (("", "12", "2026"), "The date of the closure day must include a day"),
+        (("4", "", ""), "The date of the closure day must include a month and year"),
+        (("31", "2", "2027"), "The date of the closure day must be a real date"),
+        (("30", "13", "2027"), "The date of the closure day must be a real date"),
+        (("tomorrow", "1", "2027"), "The date of the closure day must be a real date"),
         (("4", "1", "27"), "Year must include 4 numbers"),
-        (("99999999999", "1", "2027"), "Date of the closure day must be a real date"),
+        (("99999999999", "1", "2027"), "The date of the closure day must be a real date"),
+        (("²", "1", "2027"), "The date of the closure day must be a real date"),  # a digit to Python, not a day
         (("18", "12", "2026"), "The closure day must be today or in the future"),
         (("26", "12", "2026"), "26 December 2026 is a Saturday, so it is already not a working day"),
         (
@@ -128,8 +129,8 @@ def test_bad_dates_give_gov_uk_errors_and_keep_what_was_typed(client, db, coordi
     html = response.text
     assert "<title>Error: Closure days" in html
     assert "There is a problem" in html
-    assert f'<a href="#closure_date-day">{message}</a>' in html  # the summary links to the day box
-    assert 'id="closure_date-day"' in html
+    assert f'<a href="#closure_date">{message}</a>' in html  # the summary links to the first wrong box
+    assert 'id="closure_date"' in html
     assert html.count(message) == 2  # in the summary and beside the date
     for value in typed:
         if value:
@@ -148,7 +149,7 @@ def test_a_description_is_needed(client, db, coordinator):
 def test_a_tampered_date_does_not_break_the_page(client, db, coordinator):
     response = submit(client, "/closure-days", {"closure_date": ["30"], "description": "Closed"})
     assert response.status_code == 200
-    assert "Date of the closure day must include a month and year" in response.text
+    assert "The date of the closure day must include a month and year" in response.text
     response = submit(client, "/closure-days", {"description": "Closed"})
     assert response.status_code == 200
     assert "Enter the date of the closure day" in response.text
