@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request, url_for
@@ -26,6 +26,15 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
 }
 
 LONDON = ZoneInfo("Europe/London")
+
+
+def long_date(day: date | datetime | None) -> str:
+    """A date as every page writes it: '18 December 2026' (a stored time is read in Europe/London)."""
+    if day is None:
+        return ""
+    if isinstance(day, datetime):
+        day = day.astimezone(LONDON).date()
+    return f"{day.day} {day:%B %Y}"
 
 
 def london(value: datetime | None) -> str:
@@ -72,5 +81,6 @@ def service_navigation() -> list[dict]:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["service_navigation"] = service_navigation
     app.add_template_filter(london)
+    app.add_template_filter(long_date)
     app.add_template_filter(browser_name)
     app.add_template_filter(minutes_in_words)

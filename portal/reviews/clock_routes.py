@@ -21,6 +21,7 @@ from portal.reviews.clocks import Clock, ClosureDayRefused, ReviewClocks, Status
 from portal.reviews.models import ClosureDay
 from portal.security.models import Role
 from portal.security.permissions import requires
+from portal.templating import long_date
 
 bp = Blueprint("clocks", __name__)
 
@@ -103,9 +104,9 @@ def closure_days():
         except sa.exc.IntegrityError:
             # The same day added at the same moment from another browser.
             db.rollback()
-            form.closure_date.errors.append(f"{clocks.long_date(form.closure_date.data)} is already a closure day")
+            form.closure_date.errors.append(f"{long_date(form.closure_date.data)} is already a closure day")
         else:
-            flash(f"{clocks.long_date(closure.day)} is now a closure day.", "success")
+            flash(f"{long_date(closure.day)} is now a closure day.", "success")
             return redirect(url_for("clocks.closure_days"))
 
     pagination = _paginate(db.scalar(sa.select(sa.func.count(ClosureDay.id))) or 0, CLOSURE_DAYS_PER_PAGE)
@@ -147,7 +148,7 @@ def delete_closure_day(closure_id: int):
         db.rollback()
         flash(str(refusal) + ".", "info")
     else:
-        flash(f"{clocks.long_date(day)} is no longer a closure day.", "success")
+        flash(f"{long_date(day)} is no longer a closure day.", "success")
     return redirect(url_for("clocks.closure_days"))
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.reviews.models import AgencyReturnRequest, ClosureDay, RapidReview, Review, Stage, StageChange
 from portal.security import audit
-from portal.templating import LONDON
+from portal.templating import LONDON, long_date
 from portal.working_days import add_working_days, bank_holiday_name, is_working_day, working_days_between
 
 # The defaults in TIMINGS.md; the settings in portal/config.py start from the same numbers.
@@ -327,10 +327,6 @@ def open_review_clocks(db: Session, config: Mapping, today: date) -> list[Review
 
 class ClosureDayRefused(ValueError):
     """The closure day cannot be added or removed; the message says why, in plain English."""
-
-
-def long_date(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 def add_closure_day(db: Session, day: date, description: str, *, actor_id: int, today: date) -> ClosureDay:

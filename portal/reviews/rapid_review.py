@@ -25,6 +25,7 @@ from portal.reviews.models import (
 )
 from portal.security import audit
 from portal.security.models import Agency, User
+from portal.templating import long_date
 
 
 class StepRefused(ValueError):
@@ -34,11 +35,6 @@ class StepRefused(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
-
-
-def long_date(day: date) -> str:
-    """'18 December 2026', the way dates are written on every page."""
-    return f"{day.day} {day:%B %Y}"
 
 
 def _required_text(value: str | None, message: str, field: str) -> str:

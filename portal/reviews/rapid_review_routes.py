@@ -24,6 +24,7 @@ from portal.reviews.rapid_review_forms import (
     ReturnReceivedForm,
 )
 from portal.security.permissions import SIGNED_IN, requires
+from portal.templating import long_date
 
 bp = Blueprint("rapid_review", __name__)
 
@@ -111,7 +112,7 @@ def _status(done: bool, can: bool, started: bool = False) -> dict:
 def _overview_items(review: Review, requests: list[AgencyReturnRequest]) -> list[dict]:
     """The steps as GOV.UK task list items: done with when and who, or a link to record it."""
     r = review.rapid_review
-    day = services.long_date
+    day = long_date
     received = sum(1 for request in requests if request.received_on is not None)
 
     def done(field: str):
@@ -263,7 +264,7 @@ def agency_returns(review_id: int):
         request = services.request_agency_return(db, review, lead.agency, lead, form.requested_on.data, current_user)
         return (
             f"{lead.agency.name} has been asked for its return through {lead.user.name}. "
-            f"It is due on {services.long_date(request.due_on)}."
+            f"It is due on {long_date(request.due_on)}."
         )
 
     return _run_step(
@@ -299,7 +300,7 @@ def return_received(review_id: int, request_id: int):
         lambda: services.check_can_record_return_received(request),
         save,
         title=f"Return received from {request.agency.name}",
-        intro=f"Requested on {services.long_date(request.requested_on)}, due on {services.long_date(request.due_on)}.",
+        intro=f"Requested on {long_date(request.requested_on)}, due on {long_date(request.due_on)}.",
         back_to=url_for("rapid_review.agency_returns", review_id=review.id),
         back_text="Back to agency returns",
         redirect_to=redirect(url_for("rapid_review.agency_returns", review_id=review.id)),

@@ -29,12 +29,6 @@ def _show_refusal(form, error: services.ReviewRuleError, default_field: str) -> 
     field.errors = [*field.errors, error.message]
 
 
-@bp.app_template_filter("long_date")
-def long_date_filter(value) -> str:
-    """18 December 2026."""
-    return services.long_date(value)
-
-
 @bp.route("/reviews")
 @requires(Role.COORDINATOR)
 def list_reviews():

@@ -29,6 +29,7 @@ from portal.reviews.models import (
 )
 from portal.security import audit
 from portal.security.models import User
+from portal.templating import long_date
 
 LONDON = ZoneInfo("Europe/London")
 REFERENCE_PATTERN = re.compile(r"^LSCP-(\d{4})-(\d{3,})$")
@@ -81,15 +82,6 @@ class TimelineEntry:
     @property
     def has_time(self) -> bool:
         return isinstance(self.when, datetime)
-
-
-def long_date(day: date | datetime | None) -> str:
-    """18 December 2026."""
-    if day is None:
-        return ""
-    if isinstance(day, datetime):
-        day = day.astimezone(LONDON).date()
-    return f"{day.day} {day:%B %Y}"
 
 
 # References ------------------------------------------------------------------------------------------
