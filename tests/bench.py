@@ -13,16 +13,19 @@ import time
 from pathlib import Path
 
 import pyotp
+import sqlalchemy as sa
 from sqlalchemy import event
 
+from portal.reviews.models import Review
 from tests import databases
 from tests.conftest import csrf_token, make_test_app
 
 ROUNDS = 200
+# "{review}" stands for the demo review's id.
 PAGES = {
     "anonymous": ["/", "/sign-in", "/accessibility", "/healthz"],
-    "practitioner": ["/", "/account", "/account/sessions"],
-    "coordinator": ["/", "/account", "/account/sessions"],
+    "practitioner": ["/", "/account", "/account/sessions", "/my-reviews", "/reviews/{review}"],
+    "coordinator": ["/", "/reviews", "/reviews/{review}", "/reviews/{review}/rapid-review", "/reviews/clocks"],
 }
 
 
@@ -48,6 +51,8 @@ def main() -> None:
         runner.invoke(args=["db", "upgrade"])
         accounts = {a["role"]: a for a in json.loads(runner.invoke(args=["demo", "seed", "--json"]).output)}
         engine = app.extensions["portal.db"].kw["bind"]
+        with engine.connect() as connection:
+            review_id = connection.scalar(sa.select(Review.id).where(Review.reference == "LSCP-2026-004"))
         queries = [0]
 
         @event.listens_for(engine, "before_cursor_execute")
@@ -60,7 +65,7 @@ def main() -> None:
             client = app.test_client()
             if who != "anonymous":
                 sign_in(client, accounts[who])
-            for page in pages:
+            for page in (page.format(review=review_id) for page in pages):
                 assert client.get(page).status_code == 200, (who, page)
                 timings = []
                 queries[0] = 0
