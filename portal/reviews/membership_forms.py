@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSubmitInput, GovTextArea
 from wtforms import RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.reviews.models import MembershipKind
@@ -20,7 +21,7 @@ class AppointForm(FlaskForm):
     kind = RadioField(
         "Their part in the review",
         widget=GovRadioInput(),
-        choices=[(kind.value, kind.label) for kind in MembershipKind],
+        choices=[SelectChoice(kind.value, kind.label) for kind in MembershipKind],
         validators=[InputRequired("Select their part in the review")],
     )
     submit = SubmitField("Appoint", widget=GovSubmitInput())
@@ -56,8 +57,8 @@ class IndependenceForm(FlaskForm):
         "Your independence",
         widget=GovCheckboxesInput(),
         choices=[
-            (NO_INVOLVEMENT_IN_CASE, "I have had no involvement in this case or with the child and family"),
-            (
+            SelectChoice(NO_INVOLVEMENT_IN_CASE, "I have had no involvement in this case or with the child and family"),
+            SelectChoice(
                 NO_INVOLVEMENT_WITH_AGENCIES,
                 "I have had no involvement with the agencies being reviewed, as an employee or otherwise",
             ),
