@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import click
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ from portal.config import PROJECT_ROOT
 from portal.db import get_session
 from portal.reviews import memberships as membership_services
 from portal.reviews import services as review_services
-from portal.reviews.models import MembershipKind, RapidReview, Reg11Criterion, Review, Stage
+from portal.reviews.models import AgencyReturnRequest, MembershipKind, RapidReview, Reg11Criterion, Review, Stage
 from portal.security import audit, services
 from portal.security.models import Role
 from portal.security.passwords import verify_password
@@ -190,6 +190,20 @@ def _seed_demo_review(db, people: dict) -> bool:
     )
     db.add(record)
     db.flush()
+    lead = membership_services.appoint(
+        db, review, people["health.visitor@demo.example.org"], MembershipKind.AGENCY_LEAD, coordinator
+    )
+    db.add(
+        AgencyReturnRequest(
+            review_id=review.id,
+            agency_id=lead.agency_id,
+            lead_membership_id=lead.id,
+            requested_on=notified_on,
+            due_on=add_working_days(notified_on, 8),
+            received_on=add_working_days(notified_on, 7),
+            requested_by_id=coordinator.id,
+        )
+    )
     review_services.move_review(db, review, Stage.NOTIFIED, "Panel notified by the local authority", coordinator)
     review_services.move_review(db, review, Stage.RAPID_REVIEW, "Agency returns requested", coordinator)
     record.rag_meeting_on = add_working_days(notified_on, 10)
@@ -219,14 +233,40 @@ def _seed_demo_review(db, people: dict) -> bool:
     )
     membership_services.declare_independence(db, author, True, True, "No involvement with the case or agencies.")
     for email, kind in (
-        ("health.visitor@demo.example.org", MembershipKind.AGENCY_LEAD),
         ("social.worker@demo.example.org", MembershipKind.PRACTITIONER),
         ("parent@demo.example.org", MembershipKind.FAMILY),
         ("grandparent@demo.example.org", MembershipKind.FAMILY),
     ):
         membership_services.appoint(db, review, people[email], kind, coordinator)
     review_services.move_review(db, review, Stage.CSPR_IN_PROGRESS, "Author and panel appointed", coordinator)
+    _date_the_demo_story(db, review, aware_on, notified_on, record.decided_on)
     return True
+
+
+def _date_the_demo_story(db, review: Review, aware_on: date, notified_on: date, decided_on: date) -> None:
+    """Give the demo's moves and appointments the dates of its story, so its timeline reads in order.
+
+    The seed makes them all now; the audit trail keeps the true time, the demo shows the story's.
+    """
+    appointed_on = add_working_days(decided_on, 5)
+    on_day = {
+        Stage.INCIDENT_RECORDED: aware_on,
+        Stage.NOTIFIED: notified_on,
+        Stage.RAPID_REVIEW: notified_on,
+        Stage.CSPR_COMMISSIONED: decided_on,
+        Stage.CSPR_IN_PROGRESS: appointed_on,
+    }
+
+    def at_ten(day: date) -> datetime:
+        return datetime.combine(day, time(10), tzinfo=UTC)
+
+    for change in review.stage_changes:
+        change.changed_at = at_ten(on_day[Stage(change.to_stage)])
+    for membership in review.memberships:
+        membership.started_at = at_ten(notified_on if membership.kind == MembershipKind.AGENCY_LEAD else appointed_on)
+        if membership.declaration is not None:
+            membership.declaration.declared_at = membership.started_at
+    db.flush()
 
 
 @click.group("audit", cls=AppGroup, help="The audit trail.")
