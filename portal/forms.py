@@ -26,6 +26,11 @@ from wtforms.validators import StopValidation
 PARTS = ("day", "month", "year")
 
 
+def strip_whitespace(value):
+    """A WTForms filter: text fields keep no leading or trailing spaces."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 

@@ -15,7 +15,7 @@ from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from portal.db import get_session
-from portal.forms import GovDateField
+from portal.forms import GovDateField, strip_whitespace
 from portal.reviews import clocks
 from portal.reviews.clocks import Clock, ClosureDayRefused, ReviewClocks, Status
 from portal.reviews.models import ClosureDay
@@ -32,10 +32,6 @@ REVIEWS_PER_PAGE = 50
 # Forms ---------------------------------------------------------------------------------------------
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class ClosureDayForm(FlaskForm):
     closure_date = GovDateField(
         "Date of the closure day", what="the date of the closure day", description="For example, 24 12 2026"
@@ -43,7 +39,7 @@ class ClosureDayForm(FlaskForm):
     description = StringField(
         "Description",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         description="For example, office closed between Christmas and New Year",
         validators=[
             # DataRequired, not InputRequired: it looks at the stripped value, so spaces alone are refused.

@@ -8,19 +8,15 @@ from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from portal.forms import GovDateField
+from portal.forms import GovDateField, strip_whitespace
 from portal.reviews.models import Stage
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class IncidentForm(FlaskForm):
     reference = StringField(
         "Reference",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         description="For example, LSCP-2026-004. The next free reference is filled in for you.",
         validators=[
             InputRequired("Enter the review's reference"),
@@ -30,7 +26,7 @@ class IncidentForm(FlaskForm):
     anonymised_name = StringField(
         "Anonymised name",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         description="Used everywhere in the portal instead of the child's name, for example Child H.",
         validators=[
             InputRequired("Enter the anonymised name, for example Child H"),
@@ -46,7 +42,7 @@ class IncidentForm(FlaskForm):
     reason = TextAreaField(
         "What happened",
         widget=GovTextArea(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         description="A few words for the review's timeline. Do not use the child's or family's names.",
         validators=[
             InputRequired("Enter what happened, in a few words"),
@@ -67,7 +63,7 @@ class MoveForm(FlaskForm):
     reason = TextAreaField(
         "Why is it moving?",
         widget=GovTextArea(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         description="This is kept in the review's timeline with your name and the time.",
         validators=[
             InputRequired("Enter why the review is moving to the next stage"),
@@ -89,7 +85,7 @@ class MonitoringForm(FlaskForm):
     details = TextAreaField(
         "What exactly are you asking for?",
         widget=GovTextArea(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         description="This is the written request the regulations require. The author will see it.",
         validators=[
             InputRequired("Enter what you are asking the author for"),

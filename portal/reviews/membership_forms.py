@@ -8,16 +8,15 @@ from wtforms import RadioField, SelectMultipleField, StringField, SubmitField, T
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from portal.forms import strip_whitespace
 from portal.reviews.models import MembershipKind
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class AppointForm(FlaskForm):
     # Rendered by hand in the template: the people are grouped by role, which the GOV.UK select macro cannot do.
-    person = StringField("Person", filters=[_strip], validators=[InputRequired("Select the person to appoint")])
+    person = StringField(
+        "Person", filters=[strip_whitespace], validators=[InputRequired("Select the person to appoint")]
+    )
     kind = RadioField(
         "Their part in the review",
         widget=GovRadioInput(),
@@ -37,7 +36,7 @@ class EndMembershipForm(FlaskForm):
     reason = TextAreaField(
         "Why is this membership ending?",
         widget=GovTextArea(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         description="For example, the practitioner has left the agency. The reason is kept in the review's record.",
         validators=[
             InputRequired("Enter why this membership is ending"),
@@ -69,7 +68,7 @@ class IndependenceForm(FlaskForm):
     statement = TextAreaField(
         "Anything you want to add (optional)",
         widget=GovTextArea(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         description="For example, past work in the area that you think the coordinator should know about.",
         validators=[Length(max=5000, message="What you add must be 5,000 characters or fewer")],
     )

@@ -15,22 +15,18 @@ from wtforms import RadioField, SelectField, SelectMultipleField, StringField, S
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
 
-from portal.forms import GovDateField
+from portal.forms import GovDateField, strip_whitespace
 from portal.reviews.models import Reg11Criterion
 
 LONG_TEXT = 5000
 CRITERIA_LEGEND = "Regulation 11 criteria that apply"
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 def _who(label: str, message: str, hint: str | None = None) -> StringField:
     return StringField(
         label,
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         description=hint,
         validators=[DataRequired(message), Length(max=200, message=f"{label} must be 200 characters or fewer")],
         render_kw={"params": {"classes": "govuk-!-width-two-thirds", "spellcheck": False}},
@@ -59,7 +55,7 @@ def _long_text(label: str, validators: list, hint: str | None = None) -> TextAre
     return TextAreaField(
         label,
         widget=GovTextArea(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         description=hint,
         validators=[*validators, Length(max=LONG_TEXT, message=f"{label} must be {LONG_TEXT} characters or fewer")],
         render_kw={"params": {"rows": 6}},

@@ -7,18 +7,15 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
+from portal.forms import strip_whitespace
 from portal.security.passwords import MIN_LENGTH
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class SignInForm(FlaskForm):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         validators=[
             InputRequired("Enter your email address"),
             Length(max=320, message="Enter a shorter email address"),
@@ -32,7 +29,7 @@ class TwoFactorForm(FlaskForm):
     code = StringField(
         "Code from your authenticator app",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         validators=[
             InputRequired("Enter the code from your authenticator app, or a recovery code"),
             Length(max=20, message="Enter the 6-digit code from your authenticator app, or a recovery code"),
@@ -46,7 +43,7 @@ class TwoFactorSetupForm(FlaskForm):
     code = StringField(
         "Code from your authenticator app",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         validators=[
             InputRequired("Enter the 6-digit code from your authenticator app"),
             Length(max=10, message="Enter the 6-digit code from your authenticator app"),
@@ -59,7 +56,7 @@ class ResetRequestForm(FlaskForm):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         validators=[
             InputRequired("Enter your email address"),
             Email("Enter an email address in the correct format, like name@example.org", check_deliverability=False),
