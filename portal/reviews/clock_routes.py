@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length
 
 from portal.db import get_session
 from portal.forms import GovDateField, strip_whitespace
+from portal.pagination import Pagination, requested_page
 from portal.reviews import clocks
 from portal.reviews.clocks import Clock, ClosureDayRefused, ReviewClocks, Status
 from portal.reviews.models import ClosureDay
@@ -57,31 +58,6 @@ class RemoveForm(FlaskForm):
 # Closure days -------------------------------------------------------------------------------------
 
 
-def _page_number() -> int:
-    page = request.args.get("page", 1, type=int)
-    return page if page and page > 0 else 1
-
-
-@dataclass(frozen=True)
-class Pagination:
-    page: int
-    pages: int
-    total: int
-
-    @property
-    def previous(self) -> int | None:
-        return self.page - 1 if self.page > 1 else None
-
-    @property
-    def next(self) -> int | None:
-        return self.page + 1 if self.page < self.pages else None
-
-
-def _paginate(total: int, per_page: int) -> Pagination:
-    pages = max(1, math.ceil(total / per_page))
-    return Pagination(min(_page_number(), pages), pages, total)
-
-
 @bp.route("/closure-days", methods=["GET", "POST"])
 @requires(Role.COORDINATOR)
 def closure_days():
@@ -105,7 +81,9 @@ def closure_days():
             flash(f"{long_date(closure.day)} is now a closure day.", "success")
             return redirect(url_for("clocks.closure_days"))
 
-    pagination = _paginate(db.scalar(sa.select(sa.func.count(ClosureDay.id))) or 0, CLOSURE_DAYS_PER_PAGE)
+    pagination = Pagination.of(
+        db.scalar(sa.select(sa.func.count(ClosureDay.id))) or 0, CLOSURE_DAYS_PER_PAGE, requested_page()
+    )
     # Upcoming days first, soonest first; then past days, most recent first.
     upcoming = ClosureDay.day >= today
     listed = db.scalars(
@@ -269,7 +247,7 @@ def overview():
     db = get_session()
     today = clocks.london_today()
     everything = clocks.open_review_clocks(db, current_app.config, today)
-    pagination = _paginate(len(everything), REVIEWS_PER_PAGE)
+    pagination = Pagination.of(len(everything), REVIEWS_PER_PAGE, requested_page())
     start = (pagination.page - 1) * REVIEWS_PER_PAGE
     rows = everything[start : start + REVIEWS_PER_PAGE]
     counts = {status: sum(clock.status == status for row in rows for clock in row.clocks) for status in Status}

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from portal.db import get_session
+from portal.pagination import Pagination, requested_page
 from portal.reviews import memberships as services
 from portal.reviews.access import Part, load_review_for
 from portal.reviews.membership_forms import AppointForm, EndMembershipForm, IndependenceForm
@@ -117,16 +118,9 @@ def independence(review_id: int):
 def my_reviews():
     if current_user.role == Role.COORDINATOR:
         return redirect(url_for("reviews.list_reviews"))
-    page = request.args.get("page", 1, type=int)
-    page = page if page and page > 0 else 1
+    page = requested_page()
     entries, total = services.my_reviews(get_session(), _me(), page)
-    last_page = max(1, -(-total // services.MY_REVIEWS_PER_PAGE))
-    if page > last_page:
+    pagination = Pagination.of(total, services.MY_REVIEWS_PER_PAGE, page)
+    if page > pagination.pages:
         abort(404)
-    return render_template(
-        "reviews/members/my_reviews.html",
-        entries=entries,
-        total=total,
-        page=page,
-        last_page=last_page,
-    )
+    return render_template("reviews/members/my_reviews.html", entries=entries, pagination=pagination)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, joinedload
 
+from portal.pagination import Pagination
 from portal.reviews import clocks
 from portal.reviews.access import Part, ReviewAccess
 from portal.reviews.models import (
@@ -483,10 +484,7 @@ class ReviewRow:
 @dataclass(frozen=True)
 class ReviewPage:
     rows: list[ReviewRow]
-    page: int
-    pages: int
-    total: int
-    per_page: int
+    pagination: Pagination
 
 
 def list_reviews(
@@ -508,10 +506,8 @@ def list_reviews(
         rows += [ReviewRow(review, None, None) for review in closed]
     # Open reviews whose clocks are all met sort with the closed ones, most recent incident first.
     rows.sort(key=lambda row: (row.deadline is None, row.deadline or date.max, -row.review.aware_on.toordinal()))
-    total = len(rows)
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    return ReviewPage(rows[(page - 1) * per_page : page * per_page], page, pages, total, per_page)
+    pagination = Pagination.of(len(rows), per_page, page)
+    return ReviewPage(rows[pagination.offset : pagination.offset + per_page], pagination)
 
 
 DECISION_STAGES = frozenset({Stage.CSPR_COMMISSIONED, Stage.PUBLISHED, Stage.NOT_PUBLISHED})
