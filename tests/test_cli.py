@@ -203,7 +203,9 @@ def test_demo_seed_adds_one_review_part_way_through_its_cspr_once(app, db):
 
     (review,) = db.scalars(sa.select(Review).where(Review.reference == "LSCP-2026-004")).all()
     assert (review.anonymised_name, review.stage) == ("Child H", "cspr_in_progress")
-    stages = db.scalars(sa.select(StageChange.to_stage).where(StageChange.review_id == review.id)).all()
+    stages = db.scalars(
+        sa.select(StageChange.to_stage).where(StageChange.review_id == review.id).order_by(StageChange.id)
+    ).all()
     assert stages == ["incident_recorded", "notified", "rapid_review", "cspr_commissioned", "cspr_in_progress"]
     kinds = dict(
         db.execute(
