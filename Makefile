@@ -16,6 +16,8 @@ run: install assets
 	@if [ ! -f instance/.demo-seeded ]; then $(FLASK) demo seed && touch instance/.demo-seeded; \
 	else echo "Demo accounts were created on the first run; '$(FLASK) demo seed' lists them again."; fi
 	@echo "Open http://127.0.0.1:5000 and sign in with a demo account (password: see README)."
+	@# One outbox worker beside the web server; it stops when the server does.
+	@$(FLASK) notifications work & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install assets lint test-sqlite test-postgres test-e2e

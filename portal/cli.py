@@ -1,4 +1,4 @@
-"""Command-line tasks: ``flask db …``, ``flask users create``, ``flask demo seed``, ``flask audit verify``."""
+"""Command-line tasks: ``flask db …``, ``users create``, ``demo seed``, ``audit verify``, ``notifications work``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from flask.cli import AppGroup
 
 from portal.config import PROJECT_ROOT
 from portal.db import get_session
+from portal.notifications import worker
+from portal.notifications.senders import sender_for
 from portal.reviews import memberships as membership_services
 from portal.reviews import services as review_services
 from portal.reviews.models import AgencyReturnRequest, MembershipKind, RapidReview, Reg11Criterion, Review, Stage
@@ -51,6 +53,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(sessions_cli)
+    app.cli.add_command(notifications_cli)
 
 
 @click.group("db", cls=AppGroup, help="Database migrations.")
@@ -304,3 +307,19 @@ def sessions_prune(days: int) -> None:
     removed = prune_sessions(get_session(), timedelta(days=days))
     get_session().commit()
     click.echo(f"Removed {removed} session records older than {days} days.")
+
+
+@click.group("notifications", cls=AppGroup, help="The notifications outbox.")
+def notifications_cli() -> None:
+    pass
+
+
+@notifications_cli.command("work", help="Send what is in the outbox, then keep watching it (until stopped).")
+@click.option("--once", is_flag=True, help="Send everything that is due now, then stop.")
+def notifications_work(once: bool) -> None:
+    config = current_app.config
+    click.echo(f"Sending notifications by {config['MAIL_BACKEND']}" + ("" if once else "; stop with Ctrl+C"))
+    try:
+        worker.work(current_app.extensions["portal.db"], sender_for(config), config, once=once)
+    except KeyboardInterrupt:
+        click.echo("Stopped.")

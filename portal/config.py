@@ -112,6 +112,12 @@ def load_config() -> dict:
         "CLOCK_CSPR_MONTHS": _whole_number("PORTAL_CLOCK_CSPR_MONTHS", 6),
         "CLOCK_FINAL_REPORT_WORKING_DAYS": _whole_number("PORTAL_CLOCK_FINAL_REPORT_WORKING_DAYS", 7),
         "CLOCK_DUE_SOON_WORKING_DAYS": _whole_number("PORTAL_CLOCK_DUE_SOON_WORKING_DAYS", 3),
+        # The notifications outbox: a failing message is tried again after 30 s, 1 min, 2 min, …
+        # (doubling, at most an hour apart) and given up after this many attempts.
+        "NOTIFY_MAX_ATTEMPTS": _whole_number("PORTAL_NOTIFY_MAX_ATTEMPTS", 8),
+        "NOTIFY_RETRY_SECONDS": _whole_number("PORTAL_NOTIFY_RETRY_SECONDS", 30),
+        "NOTIFY_POLL_SECONDS": _whole_number("PORTAL_NOTIFY_POLL_SECONDS", 5),
+        "EVENT_REMINDER_WORKING_DAYS": _whole_number("PORTAL_EVENT_REMINDER_WORKING_DAYS", 2),
     }
     return config
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, request, url_for
 from flask_login import current_user
 
+from portal.richtext import rich_text
 from portal.security.models import Role
 
 # The service navigation each role sees: (endpoint, label). Capabilities add their own pages here.
@@ -81,6 +82,7 @@ def service_navigation() -> list[dict]:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["service_navigation"] = service_navigation
     app.add_template_filter(london)
+    app.add_template_filter(rich_text)
     app.add_template_filter(long_date)
     app.add_template_filter(browser_name)
     app.add_template_filter(minutes_in_words)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import re
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from portal import create_app
 from portal.extensions import limiter
+from portal.notifications.senders import SmtpSender
+from portal.notifications.worker import drain
 from portal.security import passwords
 from tests import databases
 from tests.factories import DEFAULT_PASSWORD
@@ -30,13 +32,20 @@ class Mailbox:
     """Messages received by a real SMTP server listening on 127.0.0.1."""
 
     messages: list[Message] = field(default_factory=list)
+    # Runs the outbox worker once, as `flask notifications work` would; set by the mailbox fixture.
+    deliver: Callable[[], object] = lambda: None
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 Message accepted for delivery"
 
+    def received(self) -> list[Message]:
+        """Everything received once the outbox has been drained."""
+        self.deliver()
+        return self.messages
+
     def last_to(self, address: str) -> Message:
-        matching = [message for message in self.messages if message["To"] == address]
+        matching = [message for message in self.received() if message["To"] == address]
         assert matching, f"no email was sent to {address}"
         return matching[-1]
 
@@ -151,10 +160,13 @@ def db(app: Flask) -> Iterator[Session]:
 
 
 @pytest.fixture
-def mailbox(smtp_server) -> Mailbox:
+def mailbox(smtp_server, app: Flask, db: Session) -> Iterator[Mailbox]:
+    """The SMTP server's mailbox; reading it first drains the outbox through the real SMTP sender."""
     _controller, box = smtp_server
     box.messages.clear()
-    return box
+    box.deliver = lambda: drain(db, SmtpSender(app.config), app.config)
+    yield box
+    box.deliver = lambda: None
 
 
 # Page helpers -----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import smtplib
+import secrets
 from datetime import timedelta
 
 import segno
@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from portal.db import get_session, utcnow
 from portal.extensions import limiter
-from portal.notifications.email import send_email
+from portal.notifications import outbox
 from portal.security import audit, auth, services, sso
 from portal.security.forms import (
     ChangePasswordForm,
@@ -206,15 +206,17 @@ def password_reset_request():
         if user is not None and user.active:
             lifetime = timedelta(minutes=current_app.config["PASSWORD_RESET_MINUTES"])
             token = services.issue_password_reset(db, user, lifetime)
+            link = outbox.link_to("security.password_reset", token=token)
+            outbox.enqueue(
+                db,
+                key=f"password_reset:{user.id}:{secrets.token_hex(8)}",
+                kind="password_reset",
+                to=user,
+                subject="Reset your password",
+                body=render_template("security/email/password_reset.txt", user=user, link=link),
+                redact_after_send=True,
+            )
             db.commit()
-            link = url_for("security.password_reset", token=token, _external=True)
-            body = render_template("security/email/password_reset.txt", user=user, link=link)
-            try:
-                send_email(user.email, "Reset your password", body)
-            except (OSError, smtplib.SMTPException):
-                # Logged without the link (it is a secret); the answer below stays the same, so a
-                # mail failure cannot reveal which addresses have accounts.
-                current_app.logger.exception("could not send a password reset email to user %s", user.id)
         # The same answer whether or not the address has an account, so nobody can probe for one.
         return render_template("security/password_reset_sent.html", email=form.email.data)
     return render_template("security/password_reset_request.html", form=form)

@@ -1,0 +1,76 @@
+"""The outbox: every message the portal sends is first a row here, written with the change that caused it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, utcnow
+from portal.security.models import User
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+
+
+class MessageStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for a worker (or for its send_after time)
+    SENT = "sent"  # handed to the mail server
+    FAILED = "failed"  # given up after the last attempt; shown to coordinators
+    WITHDRAWN = "withdrawn"  # no longer true (a reminder for a cancelled place): never to be sent
+
+    @property
+    def label(self) -> str:
+        return {
+            MessageStatus.PENDING: "Waiting to send",
+            MessageStatus.SENT: "Sent",
+            MessageStatus.FAILED: "Not sent",
+            MessageStatus.WITHDRAWN: "Withdrawn",
+        }[self]
+
+
+CHANNEL_VALUES = tuple(channel.value for channel in Channel)
+STATUS_VALUES = tuple(status.value for status in MessageStatus)
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        sa.CheckConstraint(f"channel IN ({', '.join(map(repr, CHANNEL_VALUES))})", name="channel_known"),
+        sa.CheckConstraint(f"status IN {STATUS_VALUES!r}", name="status_known"),
+        sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        sa.CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="sent_has_time"),
+        # What workers look for: pending messages whose time has come, oldest first.
+        sa.Index("ix_outbox_messages_due", "status", "send_after"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The same key twice is the same message: a retried request or a re-run job never sends it again.
+    idempotency_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(50))  # e.g. "event_confirmation", for people reading the log
+    channel: Mapped[str] = mapped_column(sa.String(10), default=Channel.EMAIL.value)
+    recipient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    to_address: Mapped[str] = mapped_column(sa.String(320))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    attachment_name: Mapped[str | None] = mapped_column(sa.String(100))
+    attachment_type: Mapped[str | None] = mapped_column(sa.String(100))  # e.g. "text/calendar; method=REQUEST"
+    attachment: Mapped[str | None] = mapped_column(sa.Text)
+    # Messages carrying a secret (a password reset link) lose their body once sent or given up.
+    redact_after_send: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(sa.String(10), default=MessageStatus.PENDING.value)
+    send_after: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+
+    recipient: Mapped[User | None] = relationship()
+
+    @property
+    def status_enum(self) -> MessageStatus:
+        return MessageStatus(self.status)

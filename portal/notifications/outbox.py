@@ -1,0 +1,96 @@
+"""Putting messages in the outbox. Callers write in their own transaction; a worker sends after commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from portal.db import utcnow
+from portal.notifications.models import Channel, MessageStatus, OutboxMessage
+from portal.security.models import User
+
+
+def link_to(endpoint: str, **values) -> str:
+    """A full link for a message, from the public address setting: messages outlive the request."""
+    path = current_app.url_map.bind("portal").build(endpoint, values)
+    return current_app.config["PUBLIC_URL"].rstrip("/") + path
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # may carry parameters: "text/calendar; method=CANCEL"
+    content: str
+
+
+def enqueue(
+    db: Session,
+    *,
+    key: str,
+    kind: str,
+    to: User | str,
+    subject: str,
+    body: str,
+    attachment: Attachment | None = None,
+    send_after: datetime | None = None,
+    redact_after_send: bool = False,
+) -> None:
+    """Queue one email in the caller's transaction; a second call with the same key does nothing."""
+    values = {
+        "idempotency_key": key,
+        "kind": kind,
+        "channel": Channel.EMAIL.value,
+        "recipient_id": to.id if isinstance(to, User) else None,
+        "to_address": to.email if isinstance(to, User) else to,
+        "subject": subject,
+        "body": body,
+        "attachment_name": attachment.filename if attachment else None,
+        "attachment_type": attachment.content_type if attachment else None,
+        "attachment": attachment.content if attachment else None,
+        "redact_after_send": redact_after_send,
+        "status": MessageStatus.PENDING.value,
+        "send_after": send_after or utcnow(),
+        "attempts": 0,
+        "created_at": utcnow(),
+    }
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    db.execute(dialect.insert(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=["idempotency_key"]))
+
+
+def withdraw(db: Session, *, key_prefix: str) -> None:
+    """Stop messages that have not gone yet (a reminder for a place given up). Sent ones stay sent."""
+    db.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.idempotency_key.startswith(key_prefix, autoescape=True),
+            OutboxMessage.status == MessageStatus.PENDING.value,
+        )
+        .values(status=MessageStatus.WITHDRAWN.value)
+    )
+
+
+def failed_messages(db: Session, *, offset: int, limit: int) -> tuple[int, list[OutboxMessage]]:
+    """Messages given up on, newest first, with how many there are."""
+    where = OutboxMessage.status == MessageStatus.FAILED.value
+    total = db.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(where)) or 0
+    rows = db.scalars(
+        sa.select(OutboxMessage)
+        .where(where)
+        .order_by(OutboxMessage.failed_at.desc(), OutboxMessage.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return total, list(rows)
+
+
+def try_again(db: Session, message: OutboxMessage) -> None:
+    """Put a message given up on back in the queue, with a fresh set of attempts."""
+    message.status = MessageStatus.PENDING.value
+    message.attempts = 0
+    message.send_after = utcnow()
+    message.failed_at = None
