@@ -57,6 +57,9 @@ def create_app(config: dict | None = None) -> Flask:
     templating.init_app(app)
 
     from portal.cli import register_commands
+    from portal.events import manage_routes, reflection_routes
+    from portal.events import routes as event_routes
+    from portal.notifications import routes as notification_routes
     from portal.pages.routes import bp as pages_bp
     from portal.reviews import clock_routes, membership_routes, rapid_review_routes
     from portal.reviews import routes as review_routes
@@ -64,7 +67,16 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(security_bp)
-    for module in (review_routes, rapid_review_routes, membership_routes, clock_routes):
+    for module in (
+        review_routes,
+        rapid_review_routes,
+        membership_routes,
+        clock_routes,
+        event_routes,
+        manage_routes,
+        reflection_routes,
+        notification_routes,
+    ):
         app.register_blueprint(module.bp)
     register_commands(app)
     return app

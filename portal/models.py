@@ -1,5 +1,7 @@
 """Every model, imported in one place so migrations and tests see the whole schema."""
 
+from portal.events.models import Event, Reflection, Registration
+from portal.notifications.models import OutboxMessage
 from portal.reviews.models import (
     AgencyReturnRequest,
     ClosureDay,
@@ -18,12 +20,16 @@ __all__ = [
     "AgencyReturnRequest",
     "AuditEvent",
     "ClosureDay",
+    "Event",
     "IndependenceDeclaration",
     "Membership",
     "MonitoringRequest",
+    "OutboxMessage",
     "PasswordResetToken",
     "RapidReview",
     "RecoveryCode",
+    "Reflection",
+    "Registration",
     "Review",
     "StageChange",
     "User",

@@ -111,3 +111,14 @@ def add_working_days(start: date, n: int, closures: Iterable[date] = NO_CLOSURES
         remaining -= working_days_between(day, candidate, closures)
         day = candidate
     return day
+
+
+def working_days_before(day: date, n: int, closures: Iterable[date] = NO_CLOSURES) -> date:
+    """The latest working day with ``n`` working days after it up to and including ``day``."""
+    if n < 1:
+        raise ValueError("working_days_before needs n of 1 or more")
+    closures = frozenset(closures)
+    earlier = day - timedelta(days=1)
+    while not is_working_day(earlier, closures) or working_days_between(earlier, day, closures) < n:
+        earlier -= timedelta(days=1)
+    return earlier

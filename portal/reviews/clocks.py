@@ -16,7 +16,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from portal.reviews.models import AgencyReturnRequest, ClosureDay, RapidReview, Review, Stage, StageChange
 from portal.security import audit
 from portal.templating import LONDON, long_date
-from portal.working_days import add_working_days, bank_holiday_name, is_working_day, working_days_between
+from portal.working_days import add_working_days, bank_holiday_name, working_days_before, working_days_between
 
 # The defaults in TIMINGS.md; the settings in portal/config.py start from the same numbers.
 CLOCK_DEFAULTS = {
@@ -211,12 +211,7 @@ def final_report_latest_on(publication_on: date, closures: Iterable[date], confi
     TIMINGS.md: at least N working days before publication (a warning to acknowledge, not a block).
     That is the latest working day with N working days after it up to and including publication.
     """
-    closures = frozenset(closures)
-    needed = clock_length(config, "CLOCK_FINAL_REPORT_WORKING_DAYS")
-    day = publication_on - timedelta(days=1)
-    while not is_working_day(day, closures) or working_days_between(day, publication_on, closures) < needed:
-        day -= timedelta(days=1)
-    return day
+    return working_days_before(publication_on, clock_length(config, "CLOCK_FINAL_REPORT_WORKING_DAYS"), closures)
 
 
 def london_today() -> date:

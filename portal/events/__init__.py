@@ -1,0 +1,1 @@
+"""Learning events: registration with a waiting list, calendar invitations, attendance and reflections."""
