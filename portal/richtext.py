@@ -8,7 +8,8 @@ second line of defence should a bypass ever be found.
 from __future__ import annotations
 
 import re
-from html import escape
+from html import escape, unescape
+from urllib.parse import urlsplit
 
 import bleach
 from bleach.linkifier import LinkifyFilter
@@ -25,10 +26,19 @@ _LOOKS_LIKE_MARKUP = re.compile(r"<[a-zA-Z!/]")
 
 def _set_link_rel(attrs: dict, new: bool = False) -> dict | None:
     href = attrs.get((None, "href"), "")
-    if not href:
+    # The cleaner passes addresses with no scheme at all ("/sign-out", "//elsewhere.example", "#top"),
+    # which would point into the portal itself or borrow its scheme; only the allowed schemes may link.
+    if not href or _scheme_of(href) not in ALLOWED_PROTOCOLS:
         return None  # a link without a safe address becomes plain text
     attrs[(None, "rel")] = LINK_REL
     return attrs
+
+
+def _scheme_of(href: str) -> str:
+    try:
+        return urlsplit(href.strip()).scheme.lower()
+    except ValueError:  # a malformed address (an unclosed IPv6 bracket, say) links nowhere
+        return ""
 
 
 _cleaner = bleach.Cleaner(
@@ -69,10 +79,17 @@ def plain_text(value: str | None) -> str:
     if not value:
         return ""
     spaced = re.sub(r"</(p|li|blockquote)>|<br\s*/?>", "\n", value)
-    return (
-        bleach.clean(spaced, tags=set(), strip=True)
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .strip()
-    )
+    # Unescaped once, all entities at once: replacing them one by one turned a typed "&amp;lt;" into "<".
+    return unescape(bleach.clean(spaced, tags=set(), strip=True)).strip()
+
+
+def editable_text(value: str | None) -> str:
+    """What to put back in the box for editing: the words as typed when that loses nothing, else the markup.
+
+    Text typed as paragraphs comes back as paragraphs, so most people never see a tag; markup that was
+    pasted in (a list, emphasis) is shown as markup so that saving again keeps it.
+    """
+    if not value:
+        return ""
+    typed = plain_text(value)
+    return typed if rich_text_from_input(typed) == value else value
