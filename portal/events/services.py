@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort, current_app, render_template
 from sqlalchemy.orm import Session
 
-from portal.db import utcnow
+from portal.db import LONDON, utcnow
 from portal.events.calendar import calendar_attachment
 from portal.events.models import Audience, Event, EventStatus, Registration, RegistrationStatus
 from portal.notifications import outbox
@@ -27,7 +26,6 @@ from portal.security import audit
 from portal.security.models import Role, User
 from portal.working_days import working_days_before
 
-LONDON = ZoneInfo("Europe/London")
 REMINDER_TIME = time(9, 0)  # reminders go out at 9am London time
 
 
@@ -139,8 +137,10 @@ def register_for_event(
     db: Session, event_id: int, user: User, *, access_needs: str | None = None, now: datetime | None = None
 ) -> Registration:
     """A place if one is free, otherwise the end of the waiting list; tells the person which."""
-    now = now or utcnow()
     event = lock_event(db, event_id)
+    # The clock is read once the lock is held, so registration times follow the queue: a request that
+    # started first but waited for the lock must not look as if it came before those served ahead of it.
+    now = now or utcnow()
     if not can_see(db, user, event):
         abort(404)
     if not event.registration_open(now):

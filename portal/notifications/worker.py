@@ -47,7 +47,15 @@ def deliver_one(db: Session, sender: Sender, config: Mapping, now: Callable[[], 
         return False
     message.attempts += 1
     try:
-        sender.send(message)
+        try:
+            sender.send(message)
+        except (TemporaryFailure, PermanentFailure):
+            raise
+        except Exception as error:
+            # A fault of our own (a message that cannot be built, say) must not stop the worker and
+            # every message behind it: it is tried again like any failure, then given up and shown.
+            log.exception("unexpected error sending outbox message %s", message.id)
+            raise TemporaryFailure(f"unexpected error ({type(error).__name__})") from error
     except (TemporaryFailure, PermanentFailure) as error:
         message.last_error = str(error)
         if isinstance(error, PermanentFailure) or message.attempts >= config["NOTIFY_MAX_ATTEMPTS"]:
