@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g
@@ -37,6 +38,10 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Times are stored in UTC and read by people in England: this is the one zone pages and rules use.
+LONDON = ZoneInfo("Europe/London")
 
 
 def utcnow() -> datetime:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
+from html import unescape
 
 import pyotp
 import pytest
@@ -16,6 +17,7 @@ from aiosmtpd.controller import Controller
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal import create_app
@@ -178,6 +180,27 @@ def csrf_token(html: str) -> str:
     match = CSRF_INPUT.search(html)
     assert match, "the page has no CSRF token"
     return match.group(1) or match.group(2)
+
+
+def text_of(html: str) -> str:
+    """The page's words as a person reads them: no tags, entities decoded, single spaces."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+@contextmanager
+def counting_queries(db: Session) -> Iterator[list[str]]:
+    """Every SQL statement run on the database while the block runs, in order."""
+    engine = db.get_bind().engine
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
 
 
 def submit(client: FlaskClient, url: str, data: dict, *, page: str | None = None, **kwargs):

@@ -21,9 +21,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from portal.db import LONDON
 from portal.reviews.models import AgencyReturnRequest, ClosureDay, RapidReview, Review, Stage, StageChange
 from portal.security import audit
-from portal.templating import LONDON, long_date
+from portal.templating import long_date
 from portal.working_days import add_working_days, bank_holiday_name, working_days_before, working_days_between
 
 # The defaults in TIMINGS.md; the settings in portal/config.py start from the same numbers.

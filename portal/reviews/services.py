@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, joinedload
 
+from portal.db import LONDON
 from portal.pagination import Pagination
 from portal.reviews import clocks
 from portal.reviews.access import Part, ReviewAccess
@@ -32,7 +32,6 @@ from portal.security import audit
 from portal.security.models import User
 from portal.templating import long_date
 
-LONDON = ZoneInfo("Europe/London")
 REFERENCE_PATTERN = re.compile(r"^LSCP-(\d{4})-(\d{3,})$")
 
 # What each stage means, in words a coordinator choosing the next one would use.

@@ -19,7 +19,7 @@ from portal.reviews.services import (
 )
 from portal.security.audit import AuditEvent
 from portal.security.models import Role
-from tests.conftest import sign_in, submit
+from tests.conftest import sign_in, submit, text_of
 from tests.factories import make_agency, make_membership, make_review, make_user
 
 
@@ -31,10 +31,6 @@ def coordinator(db):
 @pytest.fixture
 def review(db, coordinator):
     return make_review(db, coordinator=coordinator, stage=Stage.CSPR_IN_PROGRESS)
-
-
-def text_of(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def test_a_request_is_recorded_audited_and_appears_on_the_timeline(db, review, coordinator):

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from portal.db import utcnow
 from portal.reviews.models import (
@@ -23,7 +21,7 @@ from portal.reviews.models import (
 )
 from portal.security.audit import AuditEvent
 from portal.security.models import Role
-from tests.conftest import sign_in, submit
+from tests.conftest import counting_queries, sign_in, submit, text_of
 from tests.factories import make_agency, make_membership, make_review, make_user
 
 
@@ -36,11 +34,6 @@ def coordinator(db):
 def as_coordinator(client, coordinator):
     sign_in(client, coordinator)
     return client
-
-
-def text_of(html: str) -> str:
-    """The page's words, without tags or runs of white space."""
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def references_in_order(html: str) -> list[str]:
@@ -303,21 +296,6 @@ def test_a_refused_move_shows_the_rule_and_keeps_the_reason(as_coordinator, db, 
 
 
 # The number of queries ---------------------------------------------------------------------------------
-
-
-@contextmanager
-def counting_queries(db):
-    engine = db.get_bind().engine
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def fill_review(db, review, *, members: int, extra_entries: int) -> None:
