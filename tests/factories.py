@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pyotp
 from sqlalchemy.orm import Session
 
+from portal.db import utcnow
+from portal.events import services as event_services
+from portal.events.models import Audience, Event, EventKind, Mode, Registration, RegistrationStatus
 from portal.reviews.models import (
     TRANSITIONS,
     IndependenceDeclaration,
@@ -126,3 +129,51 @@ def make_membership(
         )
     db.commit()
     return membership
+
+
+def make_event(
+    db: Session,
+    *,
+    coordinator: User | None = None,
+    starts_at: datetime | None = None,
+    publish: bool = True,
+    **fields,
+) -> Event:
+    """An event made through the services, as the pages make it: unless told otherwise, a published
+    learning briefing for all practitioners, in person, for 20 people, about 20 days away, open for
+    registration from yesterday (or a month before the start, if earlier) until an hour before it starts.
+    """
+    coordinator = coordinator or make_user(db, role=Role.COORDINATOR)
+    now = utcnow()
+    starts_at = starts_at or (now + timedelta(days=20)).replace(microsecond=0)
+    values = {
+        "title": "Learning from Child H",
+        "summary_html": "<p>What the review found about <strong>neglect</strong>.</p>",
+        "kind": EventKind.BRIEFING.value,
+        "audience": Audience.ALL_PRACTITIONERS.value,
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(hours=3),
+        "mode": Mode.IN_PERSON.value,
+        "venue": "Council House, Room 4",
+        "accessibility": "Step-free access from the car park.",
+        "capacity": 20,
+        "registration_opens_at": min(now - timedelta(days=1), starts_at - timedelta(days=30)),
+        "registration_closes_at": starts_at - timedelta(hours=1),
+    }
+    values.update(fields)
+    event = event_services.create_event(db, actor=coordinator, **values)
+    if publish:
+        event_services.publish_event(db, event.id, actor=coordinator)
+    db.commit()
+    return event
+
+
+def take_place(
+    db: Session, event: Event, user: User, status: RegistrationStatus = RegistrationStatus.CONFIRMED, **fields
+) -> Registration:
+    """A registration written straight to the table, for scenes where registering is not the point."""
+    queue = db.query(Registration).filter_by(event_id=event.id).count() + 1
+    registration = Registration(event_id=event.id, user_id=user.id, status=status.value, queue_number=queue, **fields)
+    db.add(registration)
+    db.commit()
+    return registration

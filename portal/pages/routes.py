@@ -7,6 +7,8 @@ from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user
 
 from portal.db import get_session
+from portal.notifications.models import MessageStatus, OutboxMessage
+from portal.security.models import Role
 from portal.security.permissions import PUBLIC, requires
 
 bp = Blueprint("pages", __name__)
@@ -17,7 +19,12 @@ bp = Blueprint("pages", __name__)
 def home():
     if not current_user.is_authenticated:
         return render_template("pages/start.html")
-    return render_template(f"pages/home_{current_user.role}.html")
+    context = {}
+    if current_user.role == Role.COORDINATOR:
+        # Messages given up on need a coordinator's eye: the home page says how many there are.
+        failed = sa.select(sa.func.count()).where(OutboxMessage.status == MessageStatus.FAILED.value)
+        context["failed_messages"] = get_session().scalar(failed) or 0
+    return render_template(f"pages/home_{current_user.role}.html", **context)
 
 
 @bp.route("/accessibility")
