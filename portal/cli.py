@@ -16,7 +16,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from portal.config import PROJECT_ROOT
-from portal.db import get_session
+from portal.db import LONDON, get_session
+from portal.events import services as event_services
+from portal.events.models import Attendance, Audience, Event, EventKind, Mode, Registration, RegistrationStatus
 from portal.notifications import worker
 from portal.notifications.senders import sender_for
 from portal.reviews import memberships as membership_services
@@ -151,12 +153,15 @@ def demo_seed(password: str, as_json: bool) -> None:
         people[email] = user
     db.flush()
     review_created = _seed_demo_review(db, people)
+    events_created = _seed_demo_events(db, people)
     db.commit()
     if as_json:
         click.echo(json.dumps(accounts, indent=2))
         return
     if review_created:
         click.echo(f"Created the demo review {DEMO_REVIEW_REFERENCE} ({DEMO_REVIEW_NAME}).")
+    if events_created:
+        click.echo(f"Created {events_created} demo learning events.")
     click.echo("Demo accounts (development only):")
     for account in accounts:
         line = f"  {account['role']:<13} {account['email']:<34} password: {account['password']}"
@@ -270,6 +275,103 @@ def _date_the_demo_story(db, review: Review, aware_on: date, notified_on: date, 
         if membership.declaration is not None:
             membership.declaration.declared_at = membership.started_at
     db.flush()
+
+
+def _seed_demo_events(db, people: dict) -> int:
+    """A practitioner event for the demo review, a briefing, a training day and one that has happened."""
+    coordinator = people["coordinator@demo.example.org"]
+    review = db.scalar(sa.select(Review).where(Review.reference == DEMO_REVIEW_REFERENCE))
+    london_today = datetime.now(LONDON).date()
+
+    def at(day_offset: int, hour: int, minute: int = 0) -> datetime:
+        return datetime.combine(london_today + timedelta(days=day_offset), time(hour, minute), tzinfo=LONDON)
+
+    def window(starts: datetime) -> dict:
+        return {"registration_opens_at": at(-30, 0), "registration_closes_at": starts - timedelta(hours=1)}
+
+    demo_events = [
+        dict(
+            title=f"Practitioner learning event: {DEMO_REVIEW_NAME}",
+            summary_html="<p>A facilitated session for practitioners who worked with the family, to reflect on "
+            "what happened and what would help next time. Please bring your own notes; nothing is recorded.</p>",
+            kind=EventKind.PRACTITIONER_EVENT.value,
+            audience=Audience.REVIEW_MEMBERS.value,
+            review_id=review.id,
+            starts_at=at(21, 9, 30),
+            ends_at=at(21, 13),
+            mode=Mode.IN_PERSON.value,
+            venue="Room 2, Northshire Council Offices, Market Street",
+            accessibility="Step-free access from the car park; hearing loop; quiet room available.",
+            capacity=12,
+        ),
+        dict(
+            title="Learning briefing: sharing information between agencies",
+            summary_html="<p>Forty-five minutes on what recent reviews found about information sharing, and the "
+            "new multi-agency protocol.</p>",
+            kind=EventKind.BRIEFING.value,
+            starts_at=at(10, 12, 30),
+            ends_at=at(10, 13, 15),
+            mode=Mode.ONLINE.value,
+            joining_link="https://meet.example.org/northshire-briefing",
+            capacity=60,
+        ),
+        dict(
+            title="Training: recognising injuries in babies who are not yet mobile",
+            summary_html="<p>A half-day course for health, early years and social care staff.</p>",
+            kind=EventKind.TRAINING.value,
+            starts_at=at(35, 9, 30),
+            ends_at=at(35, 12, 30),
+            mode=Mode.IN_PERSON.value,
+            venue="Northshire Learning Centre, Station Road",
+            accessibility="Step-free access; accessible toilets.",
+            capacity=2,
+        ),
+    ]
+    created = 0
+    for fields in demo_events:
+        if db.scalar(sa.select(Event.id).where(Event.title == fields["title"])) is not None:
+            continue
+        event = event_services.create_event(db, actor=coordinator, **fields, **window(fields["starts_at"]))
+        event_services.publish_event(db, event.id, actor=coordinator)
+        if fields["kind"] == EventKind.BRIEFING.value:
+            event_services.register_for_event(db, event.id, people["social.worker@demo.example.org"])
+        created += 1
+    past_title = "Training: the voice of the child in assessments"
+    if db.scalar(sa.select(Event.id).where(Event.title == past_title)) is None:
+        starts = at(-14, 9, 30)
+        event = event_services.create_event(
+            db,
+            actor=coordinator,
+            title=past_title,
+            summary_html="<p>How to make sure the child's own experience is heard and recorded.</p>",
+            kind=EventKind.TRAINING.value,
+            starts_at=starts,
+            ends_at=at(-14, 16),
+            mode=Mode.IN_PERSON.value,
+            venue="Northshire Learning Centre, Station Road",
+            capacity=20,
+            registration_opens_at=at(-60, 0),
+            registration_closes_at=starts - timedelta(days=1),
+        )
+        event_services.publish_event(db, event.id, actor=coordinator)
+        # It has already happened, so the register is filled in as it was on the day.
+        for number, email in enumerate(("social.worker@demo.example.org", "health.visitor@demo.example.org"), 1):
+            db.add(
+                Registration(
+                    event_id=event.id,
+                    user_id=people[email].id,
+                    status=RegistrationStatus.CONFIRMED.value,
+                    queue_number=number,
+                    registered_at=at(-30, 10),
+                    confirmed_at=at(-30, 10),
+                    attendance=Attendance.ATTENDED.value,
+                    attendance_recorded_at=starts,
+                    attendance_recorded_by_id=coordinator.id,
+                )
+            )
+        created += 1
+    db.flush()
+    return created
 
 
 @click.group("audit", cls=AppGroup, help="The audit trail.")

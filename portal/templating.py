@@ -3,30 +3,37 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, request, url_for
 from flask_login import current_user
 
+from portal.db import LONDON
 from portal.richtext import rich_text
 from portal.security.models import Role
 
 # The service navigation each role sees: (endpoint, label). Capabilities add their own pages here.
 _MEMBER_PAGES = [("pages.home", "Home"), ("memberships.my_reviews", "My reviews"), ("security.account", "Your account")]
+_PRACTITIONER_PAGES = [
+    ("pages.home", "Home"),
+    ("memberships.my_reviews", "My reviews"),
+    ("events.list_events", "Events"),
+    ("events.my_registrations", "My events"),
+    ("reflections.list_reflections", "Reflections"),
+    ("security.account", "Your account"),
+]
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.COORDINATOR: [
         ("pages.home", "Home"),
         ("reviews.list_reviews", "Reviews"),
+        ("event_admin.manage", "Events"),
         ("clocks.overview", "Clocks"),
         ("clocks.closure_days", "Closure days"),
         ("security.account", "Your account"),
     ],
-    Role.PRACTITIONER: _MEMBER_PAGES,
+    Role.PRACTITIONER: _PRACTITIONER_PAGES,
     Role.AUTHOR: _MEMBER_PAGES,
     Role.FAMILY: _MEMBER_PAGES,
 }
-
-LONDON = ZoneInfo("Europe/London")
 
 
 def long_date(day: date | datetime | None) -> str:

@@ -16,16 +16,36 @@ import pyotp
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from portal.events.models import Event
 from portal.reviews.models import Review
 from tests import databases
 from tests.conftest import csrf_token, make_test_app
 
 ROUNDS = 200
-# "{review}" stands for the demo review's id.
+# "{review}" stands for the demo review's id, "{event}" for the demo practitioner event's.
 PAGES = {
     "anonymous": ["/", "/sign-in", "/accessibility", "/healthz"],
-    "practitioner": ["/", "/account", "/account/sessions", "/my-reviews", "/reviews/{review}"],
-    "coordinator": ["/", "/reviews", "/reviews/{review}", "/reviews/{review}/rapid-review", "/reviews/clocks"],
+    "practitioner": [
+        "/",
+        "/account",
+        "/account/sessions",
+        "/my-reviews",
+        "/reviews/{review}",
+        "/events",
+        "/events/{event}",
+        "/events/mine",
+        "/reflections",
+    ],
+    "coordinator": [
+        "/",
+        "/reviews",
+        "/reviews/{review}",
+        "/reviews/{review}/rapid-review",
+        "/reviews/clocks",
+        "/events/manage",
+        "/events/{event}",
+        "/events/{event}/registrations",
+    ],
 }
 
 
@@ -53,6 +73,7 @@ def main() -> None:
         engine = app.extensions["portal.db"].kw["bind"]
         with engine.connect() as connection:
             review_id = connection.scalar(sa.select(Review.id).where(Review.reference == "LSCP-2026-004"))
+            event_id = connection.scalar(sa.select(Event.id).where(Event.review_id == review_id))
         queries = [0]
 
         @event.listens_for(engine, "before_cursor_execute")
@@ -60,12 +81,12 @@ def main() -> None:
             queries[0] += 1
 
         print(f"{databases.backend()}: {ROUNDS} requests per page")
-        print(f"{'who':<13} {'page':<20} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+        print(f"{'who':<13} {'page':<30} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
         for who, pages in PAGES.items():
             client = app.test_client()
             if who != "anonymous":
                 sign_in(client, accounts[who])
-            for page in (page.format(review=review_id) for page in pages):
+            for page in (page.format(review=review_id, event=event_id) for page in pages):
                 assert client.get(page).status_code == 200, (who, page)
                 timings = []
                 queries[0] = 0
@@ -75,7 +96,7 @@ def main() -> None:
                     timings.append((time.perf_counter() - start) * 1000)
                 per_request = queries[0] / ROUNDS
                 p95 = statistics.quantiles(timings, n=20)[-1]
-                print(f"{who:<13} {page:<20} {statistics.median(timings):>10.2f} {p95:>8.2f} {per_request:>8.1f}")
+                print(f"{who:<13} {page:<30} {statistics.median(timings):>10.2f} {p95:>8.2f} {per_request:>8.1f}")
         engine.dispose()
     finally:
         drop()

@@ -227,3 +227,36 @@ def test_demo_seed_adds_one_review_part_way_through_its_cspr_once(app, db):
         sa.select(sa.func.count()).where(AuditEvent.action == "review.stage_changed", AuditEvent.review_id == review.id)
     )
     assert moves == 4
+
+
+def test_demo_seed_adds_learning_events_once_with_a_registration_and_a_certificate_to_show(app, db):
+    from portal.events.models import Event, Registration
+    from portal.notifications.models import OutboxMessage
+
+    seed(app)
+    seed(app)
+
+    events = {event.title: event for event in db.scalars(sa.select(Event))}
+    assert len(events) == 4
+    assert {event.status for event in events.values()} == {"published"}
+    child_h = events["Practitioner learning event: Child H"]
+    assert (child_h.audience, child_h.review.reference) == ("review_members", "LSCP-2026-004")
+    places = db.execute(
+        sa.select(Event.title, User.email, Registration.status, Registration.attendance)
+        .join(Registration.event)
+        .join(Registration.user)
+        .order_by(Event.title, User.email)
+    ).all()
+    assert places == [
+        (
+            "Learning briefing: sharing information between agencies",
+            "social.worker@demo.example.org",
+            "confirmed",
+            None,
+        ),
+        ("Training: the voice of the child in assessments", "health.visitor@demo.example.org", "confirmed", "attended"),
+        ("Training: the voice of the child in assessments", "social.worker@demo.example.org", "confirmed", "attended"),
+    ]
+    confirmation = db.scalar(sa.select(OutboxMessage).where(OutboxMessage.kind == "event_confirmation"))
+    assert confirmation.to_address == "social.worker@demo.example.org"
+    assert confirmation.attachment_type == "text/calendar; method=REQUEST"
