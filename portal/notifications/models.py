@@ -14,6 +14,7 @@ from portal.security.models import User
 
 class Channel(enum.StrEnum):
     EMAIL = "email"
+    SMS = "sms"
 
 
 class MessageStatus(enum.StrEnum):
@@ -21,6 +22,7 @@ class MessageStatus(enum.StrEnum):
     SENT = "sent"  # handed to the mail server
     FAILED = "failed"  # given up after the last attempt; shown to coordinators
     WITHDRAWN = "withdrawn"  # no longer true (a reminder for a cancelled place): never to be sent
+    NOT_SENT = "not_sent"  # the person's consent did not cover it when its time came
 
     @property
     def label(self) -> str:
@@ -29,6 +31,7 @@ class MessageStatus(enum.StrEnum):
             MessageStatus.SENT: "Sent",
             MessageStatus.FAILED: "Not sent",
             MessageStatus.WITHDRAWN: "Withdrawn",
+            MessageStatus.NOT_SENT: "Not sent: no consent",
         }[self]
 
 
@@ -43,6 +46,9 @@ class OutboxMessage(Base):
         sa.CheckConstraint(f"status IN {STATUS_VALUES!r}", name="status_known"),
         sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         sa.CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="sent_has_time"),
+        sa.CheckConstraint(
+            "consent_scope IS NULL OR (recipient_id IS NOT NULL AND review_id IS NOT NULL)", name="consent_has_whose"
+        ),
         # What workers look for: pending messages whose time has come, oldest first.
         sa.Index("ix_outbox_messages_due", "status", "send_after"),
     )
@@ -53,6 +59,10 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(sa.String(50))  # e.g. "event_confirmation", for people reading the log
     channel: Mapped[str] = mapped_column(sa.String(10), default=Channel.EMAIL.value)
     recipient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # A message that needs the recipient's consent names the scope and the review it is about; the
+    # worker asks the consent ledger again at the moment of sending.
+    consent_scope: Mapped[str | None] = mapped_column(sa.String(20))
+    review_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reviews.id"), index=True)
     to_address: Mapped[str] = mapped_column(sa.String(320))
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from portal.consent.models import ConsentScope
 from portal.db import utcnow
 from portal.notifications.models import Channel, MessageStatus, OutboxMessage
 from portal.security.models import User
@@ -39,14 +40,23 @@ def enqueue(
     attachment: Attachment | None = None,
     send_after: datetime | None = None,
     redact_after_send: bool = False,
+    channel: Channel = Channel.EMAIL,
+    consent: tuple[ConsentScope, int] | None = None,
 ) -> None:
-    """Queue one email in the caller's transaction; a second call with the same key does nothing."""
+    """Queue one message in the caller's transaction; a second call with the same key does nothing.
+
+    ``consent`` (scope, review id) makes sending depend on the recipient's consent at that moment.
+    """
+    if consent is not None and not isinstance(to, User):
+        raise ValueError("a message that needs consent must go to a person, not to a bare address")
     values = {
         "idempotency_key": key,
         "kind": kind,
-        "channel": Channel.EMAIL.value,
+        "channel": channel.value,
         "recipient_id": to.id if isinstance(to, User) else None,
-        "to_address": to.email if isinstance(to, User) else to,
+        "to_address": _address_of(to, channel),
+        "consent_scope": consent[0].value if consent else None,
+        "review_id": consent[1] if consent else None,
         "subject": subject,
         "body": body,
         "attachment_name": attachment.filename if attachment else None,
@@ -60,6 +70,16 @@ def enqueue(
     }
     dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
     db.execute(dialect.insert(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=["idempotency_key"]))
+
+
+def _address_of(to: User | str, channel: Channel) -> str:
+    if not isinstance(to, User):
+        return to
+    if channel == Channel.SMS:
+        if not to.phone:
+            raise ValueError(f"person {to.id} has no mobile number for a text message")
+        return to.phone
+    return to.email
 
 
 def withdraw(db: Session, *, key_prefix: str) -> None:

@@ -16,9 +16,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from portal.consent import ledger
+from portal.consent.models import ConsentChannel, ConsentScope
 from portal.db import utcnow
 from portal.notifications.models import MessageStatus, OutboxMessage
 from portal.notifications.senders import REDACTED_BODY, PermanentFailure, Sender, TemporaryFailure
+from portal.security.models import User
 
 log = logging.getLogger(__name__)
 LONGEST_WAIT = timedelta(hours=1)
@@ -45,6 +48,13 @@ def deliver_one(db: Session, sender: Sender, config: Mapping, now: Callable[[], 
     if message is None:
         db.rollback()
         return False
+    if message.consent_scope is not None and not _consent_holds(db, message):
+        message.status = MessageStatus.NOT_SENT.value
+        message.last_error = "not sent: no consent for this channel at the time of sending"
+        message.failed_at = now()
+        _redact(message)
+        db.commit()
+        return True
     message.attempts += 1
     try:
         try:
@@ -73,6 +83,18 @@ def deliver_one(db: Session, sender: Sender, config: Mapping, now: Callable[[], 
         _redact(message)
     db.commit()
     return True
+
+
+def _consent_holds(db: Session, message: OutboxMessage) -> bool:
+    """Ask the ledger now, holding the person's row so a withdrawal waits until this send is over."""
+    db.execute(sa.select(User.id).where(User.id == message.recipient_id).with_for_update(read=True))
+    return ledger.allows(
+        db,
+        person_id=message.recipient_id,
+        review_id=message.review_id,
+        scope=ConsentScope(message.consent_scope),
+        channel=ConsentChannel(message.channel),
+    )
 
 
 def _redact(message: OutboxMessage) -> None:

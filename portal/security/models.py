@@ -57,6 +57,8 @@ class User(UserMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(320), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
+    # A mobile number for text messages (family members who prefer them), in international form.
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
     role: Mapped[str] = mapped_column(sa.String(20))
     agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
