@@ -8,6 +8,7 @@ as ``DATABASE_URL``). Development needs no set-up: a SQLite file and a generated
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -23,6 +24,10 @@ def instance_dir() -> Path:
 
 
 ENVIRONMENTS = ("development", "production")
+NOTIFY_API_URL = "https://api.notifications.service.gov.uk"
+# A GOV.UK Notify API key is "{key name}-{service id}-{secret}", the last two being UUIDs.
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+NOTIFY_API_KEY_FORMAT = re.compile(rf".+-(?P<service_id>{_UUID})-(?P<secret>{_UUID})", re.IGNORECASE)
 
 
 class ConfigError(RuntimeError):
@@ -99,6 +104,11 @@ def load_config() -> dict:
         "MAIL_PASSWORD": os.environ.get("PORTAL_MAIL_PASSWORD"),
         "MAIL_USE_TLS": _flag("PORTAL_MAIL_USE_TLS", False),
         "MAIL_SENDER": os.environ.get("PORTAL_MAIL_SENDER", "no-reply@safeguarding-portal.invalid"),
+        # GOV.UK Notify: text messages whenever a key is set, email too with PORTAL_MAIL_BACKEND=notify.
+        "GOVUK_NOTIFY_API_KEY": os.environ.get("PORTAL_GOVUK_NOTIFY_API_KEY") or None,
+        "GOVUK_NOTIFY_BASE_URL": os.environ.get("PORTAL_GOVUK_NOTIFY_BASE_URL") or NOTIFY_API_URL,
+        "GOVUK_NOTIFY_EMAIL_TEMPLATE_ID": os.environ.get("PORTAL_GOVUK_NOTIFY_EMAIL_TEMPLATE_ID") or None,
+        "GOVUK_NOTIFY_SMS_TEMPLATE_ID": os.environ.get("PORTAL_GOVUK_NOTIFY_SMS_TEMPLATE_ID") or None,
         "SSO_ISSUER": os.environ.get("PORTAL_SSO_ISSUER"),
         "SSO_CLIENT_ID": os.environ.get("PORTAL_SSO_CLIENT_ID"),
         "SSO_CLIENT_SECRET": os.environ.get("PORTAL_SSO_CLIENT_SECRET"),
@@ -146,6 +156,29 @@ def check_production(config: dict) -> None:
     if config.get("SSO_ISSUER") and not str(config["SSO_ISSUER"]).startswith("https://"):
         problems.append("PORTAL_SSO_ISSUER must be an https:// address")
     if config.get("MAIL_BACKEND") == "console":
-        problems.append("PORTAL_MAIL_SERVER must be set: the console mail backend is for development only")
+        problems.append(
+            "PORTAL_MAIL_SERVER must be set (or PORTAL_MAIL_BACKEND=notify): "
+            "the console mail backend is for development only"
+        )
+    problems.extend(_notify_problems(config))
     if problems:
         raise ConfigError("Refusing to start in production: " + "; ".join(problems) + ".")
+
+
+def _notify_problems(config: dict) -> list[str]:
+    # Each problem names the setting but never repeats the key: error messages end up in logs.
+    key = config.get("GOVUK_NOTIFY_API_KEY")
+    by_notify = config.get("MAIL_BACKEND") == "notify"
+    problems = []
+    if by_notify and not key:
+        problems.append("PORTAL_GOVUK_NOTIFY_API_KEY must be set when PORTAL_MAIL_BACKEND is notify")
+    if by_notify and not config.get("GOVUK_NOTIFY_EMAIL_TEMPLATE_ID"):
+        problems.append("PORTAL_GOVUK_NOTIFY_EMAIL_TEMPLATE_ID must be set when PORTAL_MAIL_BACKEND is notify")
+    if key:
+        if not NOTIFY_API_KEY_FORMAT.fullmatch(key):
+            problems.append("PORTAL_GOVUK_NOTIFY_API_KEY is not a GOV.UK Notify API key (name, service id and secret)")
+        if not config.get("GOVUK_NOTIFY_SMS_TEMPLATE_ID"):
+            problems.append("PORTAL_GOVUK_NOTIFY_SMS_TEMPLATE_ID must be set when PORTAL_GOVUK_NOTIFY_API_KEY is")
+    if (key or by_notify) and not str(config.get("GOVUK_NOTIFY_BASE_URL") or "").startswith("https://"):
+        problems.append("PORTAL_GOVUK_NOTIFY_BASE_URL must be an https:// address")
+    return problems

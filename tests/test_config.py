@@ -140,3 +140,101 @@ def test_an_unknown_environment_is_refused_rather_than_run_as_development(enviro
 
     with pytest.raises(ConfigError, match="PORTAL_ENV must be one of development, production"):
         create_app()
+
+
+NOTIFY_KEY = "portal_live-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0"
+NOTIFY_SECRET = NOTIFY_KEY[-36:]
+
+
+@pytest.fixture
+def notify_production(production):
+    """Production sending email and text messages through GOV.UK Notify instead of a mail server."""
+    production.delenv("PORTAL_MAIL_SERVER")
+    production.setenv("PORTAL_MAIL_BACKEND", "notify")
+    production.setenv("PORTAL_GOVUK_NOTIFY_API_KEY", NOTIFY_KEY)
+    production.setenv("PORTAL_GOVUK_NOTIFY_EMAIL_TEMPLATE_ID", "f33517ff-2a88-4f6e-b855-c550268ce08a")
+    production.setenv("PORTAL_GOVUK_NOTIFY_SMS_TEMPLATE_ID", "8e222534-7f05-4972-86e3-17c5d9f894e2")
+    return production
+
+
+def test_production_can_send_everything_through_notify_without_a_mail_server(notify_production):
+    portal = create_app()
+
+    assert portal.config["MAIL_BACKEND"] == "notify"
+    assert portal.config["GOVUK_NOTIFY_BASE_URL"] == "https://api.notifications.service.gov.uk"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        pytest.param("PORTAL_GOVUK_NOTIFY_API_KEY", None, "PORTAL_GOVUK_NOTIFY_API_KEY", id="notify without a key"),
+        pytest.param(
+            "PORTAL_GOVUK_NOTIFY_API_KEY", "live-key-1234", "PORTAL_GOVUK_NOTIFY_API_KEY", id="not a notify key"
+        ),
+        pytest.param(
+            "PORTAL_GOVUK_NOTIFY_EMAIL_TEMPLATE_ID",
+            None,
+            "PORTAL_GOVUK_NOTIFY_EMAIL_TEMPLATE_ID",
+            id="no email template",
+        ),
+        pytest.param(
+            "PORTAL_GOVUK_NOTIFY_SMS_TEMPLATE_ID", None, "PORTAL_GOVUK_NOTIFY_SMS_TEMPLATE_ID", id="no text template"
+        ),
+        pytest.param(
+            "PORTAL_GOVUK_NOTIFY_BASE_URL",
+            "http://api.notifications.example",
+            "PORTAL_GOVUK_NOTIFY_BASE_URL",
+            id="notify over plain http",
+        ),
+    ],
+)
+def test_production_refuses_unsafe_notify_settings_and_names_which(notify_production, variable, value, named):
+    if value is None:
+        notify_production.delenv(variable)
+    else:
+        notify_production.setenv(variable, value)
+
+    with pytest.raises(ConfigError) as refused:
+        create_app()
+
+    message = str(refused.value)
+    assert message.startswith("Refusing to start in production")
+    assert named in message
+    # One problem, and it is about this setting.
+    problems = message.removeprefix("Refusing to start in production: ").split("; ")
+    assert [problem.split()[0] for problem in problems] == [named]
+    for secret in (NOTIFY_KEY, NOTIFY_SECRET, "live-key-1234"):
+        assert secret not in message, "a key must never be repeated in an error"
+
+
+def test_production_with_a_mail_server_needs_only_the_text_template_for_notify(production):
+    production.setenv("PORTAL_GOVUK_NOTIFY_API_KEY", NOTIFY_KEY)
+
+    with pytest.raises(ConfigError) as refused:
+        create_app()
+
+    assert "PORTAL_GOVUK_NOTIFY_SMS_TEMPLATE_ID must be set" in str(refused.value)
+    assert "PORTAL_GOVUK_NOTIFY_EMAIL_TEMPLATE_ID" not in str(refused.value)
+
+    production.setenv("PORTAL_GOVUK_NOTIFY_SMS_TEMPLATE_ID", "8e222534-7f05-4972-86e3-17c5d9f894e2")
+    assert create_app().config["MAIL_BACKEND"] == "smtp"
+
+
+def test_production_without_a_mail_server_suggests_notify(production):
+    production.delenv("PORTAL_MAIL_SERVER")
+
+    with pytest.raises(ConfigError, match="PORTAL_MAIL_SERVER must be set \\(or PORTAL_MAIL_BACKEND=notify\\)"):
+        create_app()
+
+
+def test_development_sends_nothing_through_notify_unless_a_key_is_given(environment):
+    config = load_config()
+
+    assert config["GOVUK_NOTIFY_API_KEY"] is None
+    assert config["MAIL_BACKEND"] == "console"
+
+    environment.setenv("PORTAL_GOVUK_NOTIFY_API_KEY", NOTIFY_KEY)
+    environment.setenv("PORTAL_GOVUK_NOTIFY_BASE_URL", "http://127.0.0.1:8999")
+    config = load_config()
+    assert config["GOVUK_NOTIFY_API_KEY"] == NOTIFY_KEY
+    assert config["GOVUK_NOTIFY_BASE_URL"] == "http://127.0.0.1:8999"

@@ -17,7 +17,6 @@ from portal.notifications.senders import (
     SmtpSender,
     TemporaryFailure,
     build_email,
-    sender_for,
 )
 from tests.conftest import free_port
 
@@ -157,11 +156,3 @@ def test_a_message_without_an_attachment_is_plain_text():
     )
     assert received.get_content_type() == "text/plain"
     assert list(received.iter_attachments()) == []
-
-
-def test_the_backend_setting_chooses_the_sender():
-    config = {**smtp_config(25), "MAIL_BACKEND": "smtp"}
-    assert isinstance(sender_for(config), SmtpSender)
-    assert isinstance(sender_for({**config, "MAIL_BACKEND": "console"}), ConsoleSender)
-    with pytest.raises(RuntimeError, match="unknown PORTAL_MAIL_BACKEND 'carrier-pigeon'"):
-        sender_for({**config, "MAIL_BACKEND": "carrier-pigeon"})
