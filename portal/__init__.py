@@ -59,6 +59,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.cli import register_commands
     from portal.events import manage_routes, reflection_routes
     from portal.events import routes as event_routes
+    from portal.families import routes as family_routes
+    from portal.families import staff_routes as family_staff_routes
     from portal.notifications import routes as notification_routes
     from portal.pages.routes import bp as pages_bp
     from portal.reviews import clock_routes, membership_routes, rapid_review_routes
@@ -76,6 +78,8 @@ def create_app(config: dict | None = None) -> Flask:
         manage_routes,
         reflection_routes,
         notification_routes,
+        family_routes,
+        family_staff_routes,
     ):
         app.register_blueprint(module.bp)
     register_commands(app)

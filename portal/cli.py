@@ -19,6 +19,7 @@ from portal.config import PROJECT_ROOT
 from portal.db import LONDON, get_session
 from portal.events import services as event_services
 from portal.events.models import Attendance, Audience, Event, EventKind, Mode, Registration, RegistrationStatus
+from portal.families.models import FamilyMember, PreferredChannel
 from portal.notifications import worker
 from portal.notifications.senders import sender_for
 from portal.reviews import memberships as membership_services
@@ -174,6 +175,21 @@ DEMO_REVIEW_REFERENCE = "LSCP-2026-004"
 DEMO_REVIEW_NAME = "Child H"
 
 
+DEMO_FAMILY = {
+    "parent@demo.example.org": {
+        "relationship_to_child": "Mother",
+        "preferred_channel": PreferredChannel.EMAIL.value,
+        "support_needs": "Prefers calls after 10am; supported by a family liaison worker.",
+    },
+    "grandparent@demo.example.org": {
+        "relationship_to_child": "Grandmother",
+        "preferred_channel": PreferredChannel.LETTER.value,
+        "postal_address": "12 Orchard Lane, Northshire",
+        "letter_worker": "Sam Reid, family liaison worker",
+    },
+}
+
+
 def _seed_demo_review(db, people: dict) -> bool:
     """One review part-way through its CSPR, with a member of every kind; False when it is already there."""
     if db.scalar(sa.select(Review.id).where(Review.reference == DEMO_REVIEW_REFERENCE)) is not None:
@@ -245,7 +261,9 @@ def _seed_demo_review(db, people: dict) -> bool:
         ("parent@demo.example.org", MembershipKind.FAMILY),
         ("grandparent@demo.example.org", MembershipKind.FAMILY),
     ):
-        membership_services.appoint(db, review, people[email], kind, coordinator)
+        membership = membership_services.appoint(db, review, people[email], kind, coordinator)
+        if email in DEMO_FAMILY:
+            db.add(FamilyMember(membership_id=membership.id, **DEMO_FAMILY[email]))
     review_services.move_review(db, review, Stage.CSPR_IN_PROGRESS, "Author and panel appointed", coordinator)
     _date_the_demo_story(db, review, aware_on, notified_on, record.decided_on)
     return True

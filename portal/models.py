@@ -1,6 +1,8 @@
 """Every model, imported in one place so migrations and tests see the whole schema."""
 
+from portal.consent.models import ConsentRecord
 from portal.events.models import Event, Reflection, Registration
+from portal.families.models import FamilyMember, FamilyUpdate
 from portal.notifications.models import OutboxMessage
 from portal.reviews.models import (
     AgencyReturnRequest,
@@ -20,7 +22,10 @@ __all__ = [
     "AgencyReturnRequest",
     "AuditEvent",
     "ClosureDay",
+    "ConsentRecord",
     "Event",
+    "FamilyMember",
+    "FamilyUpdate",
     "IndependenceDeclaration",
     "Membership",
     "MonitoringRequest",

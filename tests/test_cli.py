@@ -260,3 +260,20 @@ def test_demo_seed_adds_learning_events_once_with_a_registration_and_a_certifica
     confirmation = db.scalar(sa.select(OutboxMessage).where(OutboxMessage.kind == "event_confirmation"))
     assert confirmation.to_address == "social.worker@demo.example.org"
     assert confirmation.attachment_type == "text/calendar; method=REQUEST"
+
+
+def test_demo_seed_gives_each_demo_family_member_their_details_and_no_consent_yet(app, db):
+    from portal.consent.models import ConsentRecord
+    from portal.families.models import FamilyMember
+
+    seed(app)
+    seed(app)
+
+    members = {member.person.email: member for member in db.scalars(sa.select(FamilyMember))}
+    assert {email: m.relationship_to_child for email, m in members.items()} == {
+        "parent@demo.example.org": "Mother",
+        "grandparent@demo.example.org": "Grandmother",
+    }
+    assert members["grandparent@demo.example.org"].letter_worker == "Sam Reid, family liaison worker"
+    # Consent is theirs to give: the demo does not give it for them.
+    assert db.scalar(sa.select(sa.func.count()).select_from(ConsentRecord)) == 0

@@ -24,13 +24,16 @@ class Part(enum.Enum):
     RAPID_REVIEW = "the Rapid Review record and decisions"
     AGENCY_RETURNS = "agency information returns"
     MONITORING = "regulation 14 monitoring requests"
+    FAMILY = "family members: their details, consent and the updates written for them"
     MANAGE = "changing anything about the review"
 
 
 # What each kind of membership may see. Families and practitioners see only that the review exists
 # and where it has reached; their own pages (contributions, events) come from their capabilities.
 PARTS_BY_MEMBERSHIP: dict[MembershipKind, frozenset[Part]] = {
-    MembershipKind.AUTHOR: frozenset({Part.SUMMARY, Part.TIMELINE, Part.MEMBERS, Part.RAPID_REVIEW, Part.MONITORING}),
+    MembershipKind.AUTHOR: frozenset(
+        {Part.SUMMARY, Part.TIMELINE, Part.MEMBERS, Part.RAPID_REVIEW, Part.MONITORING, Part.FAMILY}
+    ),
     MembershipKind.PANEL_MEMBER: frozenset({Part.SUMMARY, Part.TIMELINE, Part.MEMBERS, Part.RAPID_REVIEW}),
     MembershipKind.AGENCY_LEAD: frozenset({Part.SUMMARY, Part.AGENCY_RETURNS}),
     MembershipKind.PRACTITIONER: frozenset({Part.SUMMARY}),

@@ -1,0 +1,1 @@
+"""Family members of a review: their details, what they are told, and their own pages."""

@@ -1,0 +1,92 @@
+"""Family members' details and the updates written for them.
+
+A family member is a person (``User`` with the family role) with a family membership of the review;
+this holds what the partnership needs to know to reach and support them. Consent is not here: it
+lives in the append-only ledger (``portal.consent``), so editing these details never touches it.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, utcnow
+from portal.reviews.models import Membership, Review
+from portal.security.models import User
+
+
+class PreferredChannel(enum.StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    LETTER = "letter"  # a letter given or posted by a named worker
+
+    @property
+    def label(self) -> str:
+        return {
+            PreferredChannel.EMAIL: "Email",
+            PreferredChannel.SMS: "Text message",
+            PreferredChannel.LETTER: "Letter through a named worker",
+        }[self]
+
+
+def _in(values: type[enum.StrEnum]) -> str:
+    return "(" + ", ".join(repr(member.value) for member in values) + ")"
+
+
+class FamilyMember(Base):
+    __tablename__ = "family_members"
+    __table_args__ = (
+        sa.CheckConstraint(f"preferred_channel IN {_in(PreferredChannel)}", name="preferred_channel_known"),
+        sa.CheckConstraint("preferred_channel <> 'letter' OR letter_worker IS NOT NULL", name="letter_has_worker"),
+        sa.CheckConstraint("NOT young_person OR supporting_adult IS NOT NULL", name="young_person_supported"),
+        sa.CheckConstraint("length(trim(relationship_to_child)) > 0", name="relationship_given"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(sa.ForeignKey("review_memberships.id"), unique=True)
+    relationship_to_child: Mapped[str] = mapped_column(sa.String(100))
+    preferred_channel: Mapped[str] = mapped_column(sa.String(10))
+    postal_address: Mapped[str | None] = mapped_column(sa.Text)
+    letter_worker: Mapped[str | None] = mapped_column(sa.String(200))  # who takes letters to them
+    support_needs: Mapped[str | None] = mapped_column(sa.Text)
+    young_person: Mapped[bool] = mapped_column(default=False)
+    supporting_adult: Mapped[str | None] = mapped_column(sa.String(200))  # who helps a young person take part
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    membership: Mapped[Membership] = relationship()
+
+    @property
+    def person(self) -> User:
+        return self.membership.user
+
+    @property
+    def review(self) -> Review:
+        return self.membership.review
+
+    @property
+    def preferred_channel_enum(self) -> PreferredChannel:
+        return PreferredChannel(self.preferred_channel)
+
+
+class FamilyUpdate(Base):
+    """News about a review written for its family members; each one's delivery is an outbox message."""
+
+    __tablename__ = "family_updates"
+    __table_args__ = (
+        sa.CheckConstraint("length(trim(subject)) > 0", name="subject_given"),
+        sa.CheckConstraint("length(trim(body)) > 0", name="body_given"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(sa.ForeignKey("reviews.id"), index=True)
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)  # plain text: it goes by email and text message as written
+    written_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    review: Mapped[Review] = relationship()
+    written_by: Mapped[User] = relationship()

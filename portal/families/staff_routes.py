@@ -1,0 +1,224 @@
+"""Coordinators' and authors' pages about a review's family members: details, consent, updates.
+
+Every route loads the review with ``needs=Part.FAMILY``: coordinators and the review's declared
+author get in; everyone else, family members included, gets 404.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal.consent import ledger
+from portal.db import get_session
+from portal.families import services
+from portal.families.readability import readability
+from portal.families.staff_forms import ConsentConversationForm, FamilyMemberForm, UpdateForm
+from portal.notifications.models import MessageStatus
+from portal.pagination import Pagination, requested_page
+from portal.reviews.access import Part, load_review_for
+from portal.security.models import User
+from portal.security.permissions import SIGNED_IN, requires
+
+bp = Blueprint("family_admin", __name__)
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+def _load(review_id: int):
+    review, _access = load_review_for(get_session(), _me(), review_id, needs=Part.FAMILY)
+    return review
+
+
+def _load_member(review, member_id: int):
+    member = services.load_family_member(get_session(), review, member_id)
+    if member is None:
+        abort(404)
+    return member
+
+
+def _show_refusal(form, refusal: services.FamilyRefused, default_field: str) -> None:
+    target = getattr(form, refusal.field or default_field, None) or getattr(form, default_field)
+    target.errors = [*target.errors, refusal.message]
+
+
+@bp.route("/reviews/<int:review_id>/family")
+@requires(SIGNED_IN)  # coordinators and the review's author, checked by the loader
+def family_members(review_id: int):
+    db = get_session()
+    review = _load(review_id)
+    page = requested_page()
+    members, total = services.family_members(db, review, page=page)
+    pagination = Pagination.of(total, services.FAMILY_PER_PAGE, page)
+    if page > pagination.pages:
+        abort(404)
+    consent = services.current_consent_for(db, [member.person.id for member in members], review.id)
+    services.record_family_viewed(db, review, _me())
+    db.commit()
+    return render_template(
+        "families/staff/family_members.html",
+        review=review,
+        members=members,
+        consent=consent,
+        questions=services.CONSENT_QUESTIONS,
+        answer=services.answer,
+        pagination=pagination,
+    )
+
+
+@bp.route("/reviews/<int:review_id>/family/new", methods=["GET", "POST"])
+@requires(SIGNED_IN)  # coordinators and the review's author, checked by the loader
+def add_family_member(review_id: int):
+    db = get_session()
+    review = _load(review_id)
+    form = FamilyMemberForm()
+    if form.validate_on_submit():
+        try:
+            member = services.add_family_member(db, review, form.details(), _me())
+        except services.FamilyRefused as refusal:
+            db.rollback()
+            _show_refusal(form, refusal, "name")
+        else:
+            db.commit()
+            flash(f"{member.person.name} has been added as a family member.", "success")
+            return redirect(url_for("family_admin.family_member", review_id=review.id, member_id=member.id))
+    return render_template("families/staff/member_form.html", review=review, form=form, member=None)
+
+
+@bp.route("/reviews/<int:review_id>/family/<int:member_id>/edit", methods=["GET", "POST"])
+@requires(SIGNED_IN)  # coordinators and the review's author, checked by the loader
+def edit_family_member(review_id: int, member_id: int):
+    db = get_session()
+    review = _load(review_id)
+    member = _load_member(review, member_id)
+    form = FamilyMemberForm()
+    if not form.is_submitted():
+        form.fill_from(member)
+    if form.validate_on_submit():
+        try:
+            services.update_family_member(db, member, form.details(), _me())
+        except services.FamilyRefused as refusal:
+            db.rollback()
+            _show_refusal(form, refusal, "name")
+        else:
+            db.commit()
+            flash(f"{member.person.name}'s details have been saved.", "success")
+            return redirect(url_for("family_admin.family_member", review_id=review.id, member_id=member.id))
+    return render_template("families/staff/member_form.html", review=review, form=form, member=member)
+
+
+@bp.route("/reviews/<int:review_id>/family/<int:member_id>")
+@requires(SIGNED_IN)  # coordinators and the review's author, checked by the loader
+def family_member(review_id: int, member_id: int):
+    db = get_session()
+    review = _load(review_id)
+    member = _load_member(review, member_id)
+    person_id = member.person.id
+    consent = services.current_consent_for(db, [person_id], review.id)[person_id]
+    history = services.consent_history(db, person_id, review.id)
+    deliveries = services.delivery_history(db, person_id, review.id)
+    services.record_family_member_viewed(db, member, _me())
+    db.commit()
+    return render_template(
+        "families/staff/family_member.html",
+        review=review,
+        member=member,
+        consent=consent,
+        history=history,
+        deliveries=deliveries,
+        questions=services.CONSENT_QUESTIONS,
+        question_by_choice=services.QUESTION_BY_CHOICE,
+        answer=services.answer,
+        how_chosen=services.how_chosen,
+        history_shown=services.HISTORY_SHOWN,
+        MessageStatus=MessageStatus,
+    )
+
+
+@bp.route("/reviews/<int:review_id>/family/<int:member_id>/consent", methods=["GET", "POST"])
+@requires(SIGNED_IN)  # coordinators and the review's author, checked by the loader
+def record_consent(review_id: int, member_id: int):
+    db = get_session()
+    review = _load(review_id)
+    member = _load_member(review, member_id)
+    form = ConsentConversationForm()
+    if form.validate_on_submit():
+        written = services.record_conversation(db, member, form.answers(), _me())
+        db.commit()
+        if written:
+            flash(f"{member.person.name}'s choices have been recorded.", "success")
+        else:
+            flash(f"Nothing changed: {member.person.name}'s choices were already recorded like that.")
+        return redirect(url_for("family_admin.family_member", review_id=review.id, member_id=member.id))
+    current = ledger.current_consent(db, member.person.id, review.id)
+    return render_template(
+        "families/staff/record_consent.html",
+        review=review,
+        member=member,
+        form=form,
+        current=current,
+        questions=services.CONSENT_QUESTIONS,
+        answer=services.answer,
+    )
+
+
+@bp.route("/reviews/<int:review_id>/family/updates/new", methods=["GET", "POST"])
+@requires(SIGNED_IN)  # coordinators and the review's author, checked by the loader
+def new_update(review_id: int):
+    db = get_session()
+    review = _load(review_id)
+    form = UpdateForm()
+    reading = None
+    if form.validate_on_submit():
+        if form.send.data:
+            try:
+                sent = services.send_update(db, review, form.subject.data, form.body.data, _me())
+            except services.FamilyRefused as refusal:
+                db.rollback()
+                _show_refusal(form, refusal, "body")
+            else:
+                db.commit()
+                flash(f"Your update has been queued for {len(sent.queued)} family members.", "success")
+                return redirect(url_for("family_admin.update", review_id=review.id, update_id=sent.update.id))
+        reading = readability(form.body.data)
+    return render_template("families/staff/new_update.html", review=review, form=form, reading=reading)
+
+
+@bp.route("/reviews/<int:review_id>/family/updates")
+@requires(SIGNED_IN)  # coordinators and the review's author, checked by the loader
+def updates(review_id: int):
+    db = get_session()
+    review = _load(review_id)
+    page = requested_page()
+    summaries, total = services.updates(db, review, page=page)
+    pagination = Pagination.of(total, services.UPDATES_PER_PAGE, page)
+    if page > pagination.pages:
+        abort(404)
+    return render_template(
+        "families/staff/updates.html",
+        review=review,
+        summaries=summaries,
+        pagination=pagination,
+        MessageStatus=MessageStatus,
+    )
+
+
+@bp.route("/reviews/<int:review_id>/family/updates/<int:update_id>")
+@requires(SIGNED_IN)  # coordinators and the review's author, checked by the loader
+def update(review_id: int, update_id: int):
+    db = get_session()
+    review = _load(review_id)
+    family_update = services.load_update(db, review, update_id)
+    if family_update is None:
+        abort(404)
+    deliveries = services.deliveries_of(db, family_update)
+    return render_template(
+        "families/staff/update.html",
+        review=review,
+        update=family_update,
+        deliveries=deliveries,
+        needs_letter=services.not_reached(db, family_update, deliveries),
+        MessageStatus=MessageStatus,
+    )

@@ -1,0 +1,182 @@
+"""Who may open family members' own pages: only family members, and only about their own review.
+
+One row per route (and method) in ROUTES says which visitors succeed. Someone signed out is sent to
+sign in; staff and practitioners are refused outright (403: these pages are for families); a family
+member who is not part of the review in the URL gets 404, so they cannot learn that it exists.
+``tests/families/test_access_coverage.py`` fails for any route of the blueprint missing here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+
+from portal.consent import ledger
+from portal.consent.models import ConsentScope
+from portal.db import utcnow
+from portal.families.explanation import EXPLANATION_VERSION
+from portal.reviews.models import Membership, MembershipKind, Review, Stage
+from portal.security.models import Role
+from tests.conftest import sign_in, submit
+from tests.factories import make_membership, make_review, make_user
+
+ANONYMOUS = "anonymous"
+COORDINATOR = "coordinator"
+AUTHOR = "the review's author"
+PRACTITIONER = "practitioner member of the review"
+FAMILY_MEMBER = "the family member"
+SAME_REVIEW_FAMILY = "another family member of the same review"
+OTHER_REVIEW_FAMILY = "a family member of another review"
+ENDED_FAMILY = "a family member who has left the review"
+
+# (global role, membership kind on the review, on the other review instead, membership ended)
+VISITORS: dict[str, tuple[Role, MembershipKind | None, bool, bool] | None] = {
+    ANONYMOUS: None,
+    COORDINATOR: (Role.COORDINATOR, None, False, False),
+    AUTHOR: (Role.AUTHOR, MembershipKind.AUTHOR, False, False),
+    PRACTITIONER: (Role.PRACTITIONER, MembershipKind.PRACTITIONER, False, False),
+    FAMILY_MEMBER: (Role.FAMILY, MembershipKind.FAMILY, False, False),
+    SAME_REVIEW_FAMILY: (Role.FAMILY, MembershipKind.FAMILY, False, False),
+    OTHER_REVIEW_FAMILY: (Role.FAMILY, MembershipKind.FAMILY, True, False),
+    ENDED_FAMILY: (Role.FAMILY, MembershipKind.FAMILY, False, True),
+}
+FAMILY_VISITORS = frozenset({FAMILY_MEMBER, SAME_REVIEW_FAMILY, OTHER_REVIEW_FAMILY, ENDED_FAMILY})
+# Each family member of the review has their own pages about it: nothing in the URL names a person.
+OF_THIS_REVIEW = frozenset({FAMILY_MEMBER, SAME_REVIEW_FAMILY})
+
+CHOICES = {
+    "updates": "yes",
+    "update_channels": ["email"],
+    "author_contact": "yes",
+    "contribute": "no",
+    "see_draft": "yes",
+    "quote_anonymously": "no",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    method: str
+    url: str
+    succeeds: frozenset[str]
+    ok: int = 200
+    data: dict[str, str | list[str]] = field(default_factory=dict)
+
+    def expected(self, visitor: str) -> int:
+        if visitor == ANONYMOUS:
+            return 302
+        if visitor not in FAMILY_VISITORS:
+            return 403
+        return self.ok if visitor in self.succeeds else 404
+
+    @property
+    def id(self) -> str:
+        return f"{self.endpoint} {self.method}"
+
+
+ROUTES: list[Route] = [
+    Route("family.about", "GET", "/family/reviews/{review}", OF_THIS_REVIEW),
+    Route("family.choices", "GET", "/family/reviews/{review}/choices", OF_THIS_REVIEW),
+    Route("family.choices", "POST", "/family/reviews/{review}/choices", OF_THIS_REVIEW, ok=302, data=CHOICES),
+    Route("family.your_choices", "GET", "/family/reviews/{review}/your-choices", OF_THIS_REVIEW),
+    Route("family.updates", "GET", "/family/reviews/{review}/updates", OF_THIS_REVIEW),
+    Route("family.stop_contact", "GET", "/family/stop-contact", FAMILY_VISITORS),
+    Route("family.stop_contact", "POST", "/family/stop-contact", FAMILY_VISITORS),
+]
+
+
+def test_the_table_names_only_real_routes_and_methods(app):
+    rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+    for route in ROUTES:
+        assert route.endpoint in rules, f"{route.endpoint} is not a route"
+        assert route.method in rules[route.endpoint].methods, f"{route.id}: the route does not answer {route.method}"
+
+
+@dataclass
+class Scene:
+    review: Review
+    other: Review
+
+
+@pytest.fixture
+def scene(db) -> Scene:
+    coordinator = make_user(db, role=Role.COORDINATOR)
+    review = make_review(db, coordinator=coordinator, stage=Stage.CSPR_IN_PROGRESS, anonymised_name="Child Q")
+    other = make_review(db, coordinator=coordinator, stage=Stage.CSPR_IN_PROGRESS, anonymised_name="Child Z")
+    return Scene(review, other)
+
+
+def enter_as(client, db, scene: Scene, visitor: str):
+    spec = VISITORS[visitor]
+    if spec is None:
+        return None
+    role, kind, elsewhere, ended = spec
+    person = make_user(db, role=role)
+    if kind is not None:
+        membership = make_membership(db, scene.other if elsewhere else scene.review, person, kind)
+        if ended:
+            membership.ended_at = utcnow()
+            membership.ended_by_id = scene.review.created_by_id
+            membership.end_reason = "Asked to leave the review"
+            db.commit()
+    sign_in(client, person)
+    return person
+
+
+def visit(client, route: Route, scene: Scene, signed_in: bool):
+    url = route.url.format(review=scene.review.id)
+    if route.method == "GET":
+        return client.get(url)
+    # The form token comes from a page every visitor can open.
+    return submit(client, url, route.data, page="/account/password" if signed_in else "/password-reset")
+
+
+@pytest.mark.parametrize("visitor", list(VISITORS))
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.id)
+def test_only_the_expected_visitors_get_in(client, db, scene, route, visitor):
+    enter_as(client, db, scene, visitor)
+    response = visit(client, route, scene, signed_in=visitor != ANONYMOUS)
+    expected = route.expected(visitor)
+    assert response.status_code == expected, f"{visitor} on {route.id}: {response.status_code}, expected {expected}"
+    if visitor == ANONYMOUS:
+        assert "/sign-in?next=" in response.headers["Location"]
+    elif expected == 404:
+        assert "Child Q" not in response.text
+
+
+def test_a_refused_family_member_records_nothing(client, db, scene):
+    person = enter_as(client, db, scene, OTHER_REVIEW_FAMILY)
+    route = next(r for r in ROUTES if r.id == "family.choices POST")
+    assert visit(client, route, scene, signed_in=True).status_code == 404
+    assert ledger.current_consent(db, person.id, scene.review.id) == {}
+
+
+def test_a_family_member_never_sees_another_family_members_choices(client, db, scene):
+    first = make_user(db, role=Role.FAMILY)
+    make_membership(db, scene.review, first, MembershipKind.FAMILY)
+    for scope in (ConsentScope.AUTHOR_CONTACT, ConsentScope.SEE_DRAFT):
+        ledger.record_choice(
+            db, person=first, review_id=scene.review.id, scope=scope, given=True, text_version=EXPLANATION_VERSION
+        )
+    db.commit()
+
+    second = enter_as(client, db, scene, SAME_REVIEW_FAMILY)
+    page = client.get(f"/family/reviews/{scene.review.id}/choices")
+
+    assert page.status_code == 200
+    assert not re.search(r"<input[^>]*checked", page.text), "the second family member sees answers they never gave"
+    summary = client.get(f"/family/reviews/{scene.review.id}/your-choices").text
+    assert "You have not made any choices yet" in summary
+    assert first.email not in page.text and first.name not in page.text
+    assert ledger.current_consent(db, second.id, scene.review.id) == {}
+
+
+def test_an_ended_membership_is_not_one_of_their_reviews(client, db, scene):
+    enter_as(client, db, scene, ENDED_FAMILY)
+    home = client.get("/")
+    assert "Child Q" not in home.text
+    assert "You are not part of a review at the moment" in home.text
+    assert db.query(Membership).filter_by(review_id=scene.review.id).count() == 1
