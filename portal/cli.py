@@ -147,7 +147,8 @@ def demo_seed(password: str, as_json: bool) -> None:
             user = services.create_user(db, email=email, name=name, role=role, agency=agency, password=password)
         elif not verify_password(user.password_hash, password):
             services.set_password(db, user, password)
-        if role.needs_two_factor and not user.totp_secret:
+        # Demo family members use an authenticator app, so a script can sign them in on any new device.
+        if (role.needs_two_factor or role == Role.FAMILY) and not user.totp_secret:
             user.totp_secret = services.new_totp_secret()
             audit.record(db, "two_factor.set_up", object_type="user", object_id=user.id, details={"by": "demo seed"})
         accounts.append({"role": user.role, "email": user.email, "password": password, "totp_secret": user.totp_secret})

@@ -13,6 +13,7 @@ from html import unescape
 
 import pyotp
 import pytest
+import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from argon2 import PasswordHasher
 from flask import Flask
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from portal import create_app
 from portal.extensions import limiter
+from portal.notifications.models import OutboxMessage
 from portal.notifications.senders import SmtpSender
 from portal.notifications.worker import drain
 from portal.security import passwords
@@ -218,4 +220,30 @@ def sign_in(client: FlaskClient, user, password: str = DEFAULT_PASSWORD):
         code = pyotp.TOTP(user.totp_secret).now()
         response = submit(client, "/sign-in/two-factor", {"code": code})
         assert response.status_code == 302, response.text
+    elif response.headers["Location"].endswith("/sign-in/code"):
+        # A family member on a new device: the code we sent them, as they would read it.
+        response = submit(client, "/sign-in/code", {"code": last_sign_in_code(client.application, user)})
+        assert response.status_code == 302, response.text
     return response
+
+
+def last_sign_in_code(flask_app: Flask, user) -> str:
+    """The six-digit sign-in code last sent to ``user``, as they would read it.
+
+    The message is taken out of the outbox, so tests that look there see only what they queued.
+    """
+    db = flask_app.extensions["portal.db"]()
+    try:
+        message = db.scalar(
+            sa.select(OutboxMessage)
+            .where(OutboxMessage.recipient_id == user.id, OutboxMessage.kind == "sign_in_code")
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+        assert message is not None, f"no sign-in code was sent to {user.email}"
+        body = message.body
+        db.delete(message)
+        db.commit()
+    finally:
+        db.close()
+    return re.search(r"\b\d{6}\b", body).group()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, redirect, session, url_for
+from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import LoginManager, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from portal.db import get_session
-from portal.security import audit
-from portal.security.models import User
+from portal.security import audit, family_sign_in
+from portal.security.models import Role, User
 
 # Between the password and the code from the authenticator app, a person has this long.
 PENDING_SECONDS = 10 * 60
@@ -40,19 +40,56 @@ def safe_next(target: str | None) -> str | None:
 
 
 def begin_sign_in(user: User, method: str, next_url: str | None = None) -> Response:
-    """The first factor is good: finish, or ask for the authenticator code when the role needs one."""
+    """The first factor is good: finish, or ask for the second step when the role or device needs one."""
     next_url = next_url or session.get("pending_next")
+    if user.has_role(Role.FAMILY):
+        return _begin_family_sign_in(user, method, next_url)
     if not user.needs_two_factor:
         return redirect(sign_in_user(user, method, next_url))
+    _start_pending(user, method, next_url)
+    if user.totp_secret:
+        return redirect(url_for("security.two_factor"))
+    return redirect(url_for("security.two_factor_setup"))
+
+
+def _start_pending(user: User, method: str, next_url: str | None) -> None:
     session.clear()
     session.rotate()
     session.update(pending_user_id=user.id, pending_method=method, pending_since=int(time.time()))
     if next_url:
         session["pending_next"] = next_url
     get_session().commit()
+
+
+def _begin_family_sign_in(user: User, method: str, next_url: str | None) -> Response:
+    # A family member's password is often their only secret: a device they have not used before must
+    # also show the code from their authenticator app, or one we send them.
+    db = get_session()
+    if family_sign_in.recognise_device(db, user, request.cookies.get(family_sign_in.DEVICE_COOKIE)):
+        return redirect(sign_in_user(user, f"{method} on a remembered device", next_url))
+    _start_pending(user, method, next_url)
     if user.totp_secret:
         return redirect(url_for("security.two_factor"))
-    return redirect(url_for("security.two_factor_setup"))
+    if not family_sign_in.send_code(db, user):
+        flash("We have sent you a lot of codes. Use the last one we sent, or wait an hour and try again.", "info")
+    db.commit()
+    return redirect(url_for("security.sign_in_code"))
+
+
+def remember_this_device(response: Response, user: User) -> Response:
+    """Set the cookie that lets this browser skip the second step for 30 days."""
+    token = family_sign_in.remember_device(get_session(), user)
+    get_session().commit()
+    response.set_cookie(
+        family_sign_in.DEVICE_COOKIE,
+        token,
+        max_age=int(family_sign_in.DEVICE_LIFETIME.total_seconds()),
+        httponly=True,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        samesite="Lax",
+        path="/",
+    )
+    return response
 
 
 def pending_user() -> User | None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
-from wtforms import EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovPasswordInput, GovSubmitInput, GovTextInput
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
 from portal.forms import strip_whitespace
-from portal.security.passwords import MIN_LENGTH
+from portal.security.passwords import MIN_LENGTH, password_problem
 
 
 class SignInForm(FlaskForm):
@@ -95,3 +95,91 @@ class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token, for buttons that change something."""
 
     submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+
+# Family members -------------------------------------------------------------------------------------
+# Words a family member reads are kept short and plain (see portal/families/readability.py).
+
+
+def _remember_field() -> BooleanField:
+    return BooleanField(
+        "Remember this device for 30 days",
+        widget=GovCheckboxInput(),
+        description="Only tick this on your own phone or computer.",
+    )
+
+
+class ChoosePasswordForm(FlaskForm):
+    """The first step of an invitation; the person's email is set on the form so the password cannot hold it."""
+
+    password = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        description=(
+            f"Use at least {MIN_LENGTH} letters, numbers or symbols. Three or four words you will remember work well."
+        ),
+        validators=[
+            InputRequired("Enter a password"),
+            Length(max=200, message="Password must be 200 characters or fewer"),
+        ],
+    )
+    confirm = PasswordField(
+        "Type your password again",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Type your password again"), EqualTo("password", "The two passwords must match")],
+    )
+    submit = SubmitField("Save password", widget=GovSubmitInput())
+
+    person_email: str | None = None
+
+    def validate_password(self, field: PasswordField) -> None:
+        problem = password_problem(field.data or "", self.person_email)
+        if problem:
+            raise ValidationError(problem)
+
+
+class InvitationCodeForm(FlaskForm):
+    code = StringField(
+        "Code from your letter",
+        widget=GovTextInput(),
+        filters=[strip_whitespace],
+        description="It has 10 letters and numbers, like ABCD-EFGH-JK.",
+        validators=[
+            InputRequired("Enter the code from your letter"),
+            Length(max=40, message="Enter the code from your letter, like ABCD-EFGH-JK"),
+        ],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class SignInCodeForm(FlaskForm):
+    code = StringField(
+        "Code",
+        widget=GovTextInput(),
+        filters=[strip_whitespace],
+        validators=[
+            InputRequired("Enter the code we sent you"),
+            Length(max=20, message="Enter the 6-digit code we sent you"),
+        ],
+    )
+    remember = _remember_field()
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class FamilyTwoFactorForm(TwoFactorForm):
+    """The authenticator step, for a family member, who may also ask us to remember the device."""
+
+    remember = _remember_field()
+
+
+class LetterInvitationForm(FlaskForm):
+    """Which family member to write to, about which review: sent by the staff pages' Invite button."""
+
+    person_id = HiddenField(validators=[InputRequired()])
+    review_id = HiddenField(validators=[InputRequired()])
+
+    def ids(self) -> tuple[int, int] | None:
+        try:
+            return int(self.person_id.data), int(self.review_id.data)
+        except (TypeError, ValueError):
+            return None

@@ -131,3 +131,71 @@ class RecoveryCode(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     used_at: Mapped[datetime | None]
+
+
+class InvitationChannel(enum.StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    LETTER = "letter"  # a printed letter with a short code, typed on the invitation page
+
+
+class Invitation(Base):
+    """A single-use way in for a family member, bound to one person and one review."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        sa.CheckConstraint(
+            f"channel IN {tuple(channel.value for channel in InvitationChannel)!r}", name="channel_known"
+        ),
+        sa.CheckConstraint("expires_at > created_at", name="expires_after_creation"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # Named as a table, not imported: reviews sit above security and import it.
+    review_id: Mapped[int] = mapped_column(sa.ForeignKey("reviews.id"), index=True)
+    channel: Mapped[str] = mapped_column(sa.String(10))
+    # Only a hash of the link's token or the letter's code is kept: a copy of this table opens nothing.
+    secret_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    # Set when a newer invitation for the same person and review replaces this one.
+    superseded_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class SignInCode(Base):
+    """A six-digit code sent to a family member signing in on a device we do not know yet."""
+
+    __tablename__ = "sign_in_codes"
+    __table_args__ = (
+        sa.CheckConstraint("failed_attempts >= 0", name="failed_attempts_not_negative"),
+        # Counting the codes sent to a person in the last hour is the query that throttles sending.
+        sa.Index("ix_sign_in_codes_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    # Used, replaced by a newer code, or locked after too many wrong tries: it never works again.
+    ended_at: Mapped[datetime | None]
+
+
+class TrustedDevice(Base):
+    """A browser a family member chose to have remembered, so it skips the second step for a while."""
+
+    __tablename__ = "trusted_devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # SHA-256 of the cookie's random value.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]

@@ -13,17 +13,24 @@ from flask_login import current_user
 from portal.db import get_session, utcnow
 from portal.extensions import limiter
 from portal.notifications import outbox
-from portal.security import audit, auth, services, sso
+from portal.notifications.models import Channel
+from portal.reviews.models import Review
+from portal.security import audit, auth, family_sign_in, invitations, services, sso
 from portal.security.forms import (
     ChangePasswordForm,
+    ChoosePasswordForm,
     ConfirmForm,
+    FamilyTwoFactorForm,
+    InvitationCodeForm,
+    LetterInvitationForm,
     NewPasswordForm,
     ResetRequestForm,
+    SignInCodeForm,
     SignInForm,
     TwoFactorForm,
     TwoFactorSetupForm,
 )
-from portal.security.models import UserSession
+from portal.security.models import Invitation, InvitationChannel, Role, User, UserSession
 from portal.security.passwords import verify_password
 from portal.security.permissions import PUBLIC, SIGNED_IN, SIGNING_IN, requires
 from portal.security.sessions import session_expiry_reason
@@ -95,14 +102,20 @@ def two_factor():
     if detour:
         return detour
     if not user.totp_secret:
+        if user.has_role(Role.FAMILY):
+            return redirect(url_for("security.sign_in_code"))
         return redirect(url_for("security.two_factor_setup"))
-    form = TwoFactorForm()
+    family = user.has_role(Role.FAMILY)
+    form = FamilyTwoFactorForm() if family else TwoFactorForm()
     if form.validate_on_submit():
         db = get_session()
         code = form.code.data
         if services.verify_totp(db, user, code) or services.use_recovery_code(db, user, code):
             db.commit()
-            return redirect(auth.sign_in_user(user, session.get("pending_method", "password")))
+            response = redirect(auth.sign_in_user(user, session.get("pending_method", "password")))
+            if family and form.remember.data:
+                auth.remember_this_device(response, user)
+            return response
         g.attempt_failed = True
         audit.record(db, "sign_in.second_factor_failed", object_type="user", object_id=user.id, actor_id=user.id)
         db.commit()
@@ -119,6 +132,9 @@ def two_factor_setup():
         return detour
     if user.totp_secret:
         return redirect(url_for("security.two_factor"))
+    if user.has_role(Role.FAMILY):
+        # Setting up an app here would let a password alone choose the second factor.
+        return redirect(url_for("security.sign_in_code"))
     # The secret lives in the server-side session until the person proves their app has it.
     secret = session.setdefault("pending_totp_secret", services.new_totp_secret())
     form = TwoFactorSetupForm()
@@ -137,6 +153,70 @@ def two_factor_setup():
     qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
     grouped_secret = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
     return render_template("security/two_factor_setup.html", form=form, qr=qr, secret=grouped_secret)
+
+
+def _masked(address: str) -> str:
+    """'jo.bennett@example.org' as 'j•••@example.org': enough to recognise, not to read out."""
+    name, at, domain = address.partition("@")
+    if at:
+        return f"{name[:1]}•••@{domain}"
+    return "•••" + address[-3:]
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@requires(SIGNING_IN)
+@limiter.limit("10 per 15 minutes", key_func=_pending_key, methods=["POST"], deduct_when=_failed)
+def sign_in_code():
+    user, detour = _pending_user_or_detour()
+    if detour:
+        return detour
+    if not user.has_role(Role.FAMILY) or user.totp_secret:
+        return redirect(url_for("security.two_factor"))
+    form = SignInCodeForm()
+    if form.validate_on_submit():
+        db = get_session()
+        outcome = family_sign_in.check_code(db, user, form.code.data)
+        db.commit()
+        if outcome == family_sign_in.CodeOutcome.ACCEPTED:
+            response = redirect(auth.sign_in_user(user, session.get("pending_method", "password")))
+            if form.remember.data:
+                auth.remember_this_device(response, user)
+            return response
+        g.attempt_failed = True
+        if outcome == family_sign_in.CodeOutcome.WRONG:
+            form.code.errors.append("The code is not right. Check it and try again")
+        else:
+            form.code.errors.append("This code no longer works. Ask for a new code")
+    channel = family_sign_in.channel_for(user)
+    address = user.email if channel == Channel.EMAIL else user.phone or ""
+    return render_template(
+        "security/sign_in_code.html",
+        form=form,
+        channel=channel.value,
+        address=_masked(address),
+        new_code_form=ConfirmForm(),
+        minutes=int(family_sign_in.CODE_LIFETIME.total_seconds() // 60),
+    )
+
+
+@bp.route("/sign-in/code/new", methods=["POST"])
+@requires(SIGNING_IN)
+@limiter.limit("10 per hour", key_func=_pending_key)
+def new_sign_in_code():
+    user, detour = _pending_user_or_detour()
+    if detour:
+        return detour
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not user.has_role(Role.FAMILY) or user.totp_secret:
+        return redirect(url_for("security.two_factor"))
+    db = get_session()
+    if family_sign_in.send_code(db, user):
+        flash("We have sent you a new code.", "success")
+    else:
+        flash("We have sent you a lot of codes. Wait an hour, then ask for a new one.", "info")
+    db.commit()
+    return redirect(url_for("security.sign_in_code"))
 
 
 @bp.route("/account/recovery-codes")
@@ -299,3 +379,105 @@ def end_session(record_id: int):
     db.commit()
     flash("That session has been signed out.", "success")
     return redirect(url_for("security.sessions"))
+
+
+# Invitations for family members ------------------------------------------------------------------
+
+
+def _invitation_refused():
+    # One kind page for unknown, used, expired, replaced and mismatched invitations: it reveals nothing.
+    return render_template("security/invitation_invalid.html"), 404
+
+
+def _choose_password(invitation: Invitation):
+    """Let the invited person choose a password; on success they are signed in on this device."""
+    db = get_session()
+    form = ChoosePasswordForm()
+    form.person_email = invitation.user.email
+    if form.validate_on_submit():
+        person = invitations.accept(db, invitation, form.password.data)
+        db.commit()
+        # The link or code reached their own email, phone or letter: this first sign-in counts as checked.
+        response = redirect(auth.sign_in_user(person, f"invitation by {invitation.channel}", url_for("pages.home")))
+        auth.remember_this_device(response, person)
+        return response
+    db.commit()  # keeps the audit entry of a refusal found on the way
+    return render_template("security/invitation_password.html", form=form, person=invitation.user)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@requires(PUBLIC)
+@limiter.limit("30 per hour", methods=["POST"])
+def invitation(token: str):
+    db = get_session()
+    found = invitations.find_by_link(db, token)
+    if found is None:
+        db.commit()
+        return _invitation_refused()
+    return _choose_password(found)
+
+
+@bp.route("/invitation", methods=["GET", "POST"])
+@requires(PUBLIC)
+@limiter.limit("10 per hour", methods=["POST"], deduct_when=_failed)
+def invitation_code():
+    form = InvitationCodeForm()
+    if form.validate_on_submit():
+        db = get_session()
+        found = invitations.find_by_code(db, form.code.data)
+        db.commit()
+        if found is not None:
+            # The code is not put in an address: this browser remembers which invitation it opened.
+            session["invitation_id"] = found.id
+            return redirect(url_for("security.invitation_password"))
+        g.attempt_failed = True
+        form.code.errors.append(
+            "This code does not work. Check it against your letter. If it still does not work, "
+            "ask the person who gave you the letter for a new one"
+        )
+    return render_template("security/invitation_code.html", form=form)
+
+
+@bp.route("/invitation/choose-password", methods=["GET", "POST"])
+@requires(PUBLIC)
+def invitation_password():
+    invitation_id = session.get("invitation_id")
+    if not isinstance(invitation_id, int):
+        return _invitation_refused()
+    db = get_session()
+    found = invitations.still_usable(db, invitation_id)
+    if found is None:
+        session.pop("invitation_id", None)
+        db.commit()
+        return _invitation_refused()
+    return _choose_password(found)
+
+
+@bp.route("/invitations/letter", methods=["POST"])
+@requires(Role.COORDINATOR)
+def invitation_letter():
+    form = LetterInvitationForm()
+    ids = form.ids() if form.validate_on_submit() else None
+    if ids is None:
+        abort(400)
+    db = get_session()
+    person, review = db.get(User, ids[0]), db.get(Review, ids[1])
+    if person is None or review is None:
+        abort(404)
+    try:
+        issued = invitations.invite(db, person, review.id, by=current_user, channel=InvitationChannel.LETTER)
+    except invitations.InvitationRefused:
+        abort(404)
+    db.commit()
+    # The code exists in plain text only in this response: it cannot be shown again, only replaced.
+    response = current_app.make_response(
+        render_template(
+            "security/invitation_letter.html",
+            person=person,
+            code=issued.code,
+            expires_at=issued.invitation.expires_at,
+            code_page=outbox.link_to("security.invitation_code"),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from portal.db import utcnow
 from portal.security import audit
-from portal.security.models import Agency, PasswordResetToken, RecoveryCode, Role, User
+from portal.security.models import Agency, PasswordResetToken, RecoveryCode, Role, TrustedDevice, User
 from portal.security.passwords import hash_password, needs_rehash, verify_password
 from portal.security.sessions import end_sessions
 
@@ -99,20 +99,33 @@ def set_password(db: Session, user: User, password: str, *, keep_session_id: int
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     ended = end_sessions(db, user.id, "password changed", except_record_id=keep_session_id)
-    audit.record(db, "user.password_changed", object_type="user", object_id=user.id, details={"sessions_ended": ended})
+    forgotten = forget_devices(db, user.id)
+    audit.record(
+        db,
+        "user.password_changed",
+        object_type="user",
+        object_id=user.id,
+        details={"sessions_ended": ended, "devices_forgotten": forgotten},
+    )
 
 
 def set_active(db: Session, user: User, active: bool, *, actor_id: int | None = None) -> None:
     user.active = active
     ended = 0 if active else end_sessions(db, user.id, "deactivated")
+    forgotten = 0 if active else forget_devices(db, user.id)
     audit.record(
         db,
         "user.activated" if active else "user.deactivated",
         object_type="user",
         object_id=user.id,
         actor_id=actor_id,
-        details={"sessions_ended": ended},
+        details={"sessions_ended": ended, "devices_forgotten": forgotten},
     )
+
+
+def forget_devices(db: Session, user_id: int) -> int:
+    """Forget every browser this person asked us to remember, so each needs the second step again."""
+    return db.execute(sa.delete(TrustedDevice).where(TrustedDevice.user_id == user_id)).rowcount
 
 
 def set_role(db: Session, user: User, role: Role, *, actor_id: int | None = None) -> None:

@@ -41,6 +41,15 @@ ROUTES = {
     "security.sessions": ("GET", "/account/sessions", 302, 200),
     "security.end_session": ("POST", "/account/sessions/999999/end", 302, 404),
     "security.recovery_codes": ("GET", "/account/recovery-codes", 302, 302),
+    # Family sign-in: the code step needs a password first, like the authenticator step.
+    "security.sign_in_code": ("GET", "/sign-in/code", 302, 302),
+    "security.new_sign_in_code": ("POST", "/sign-in/code/new", 302, 302),
+    # Invitations: one kind page, whoever asks, for anything that is not a live invitation.
+    "security.invitation": ("GET", "/invitation/not-a-real-token", 404, 404),
+    "security.invitation_code": ("GET", "/invitation", 200, 200),
+    "security.invitation_password": ("GET", "/invitation/choose-password", 404, 404),
+    # Only coordinators print letters; an empty form is refused.
+    "security.invitation_letter": ("POST", "/invitations/letter", 302, {Role.COORDINATOR: 400, "others": 403}),
 }
 
 
@@ -61,6 +70,15 @@ def test_the_access_table_covers_every_route(app):
     assert endpoints == set(ROUTES), "add new routes to ROUTES with what each visitor should get"
 
 
+# Steps of signing in send a visitor without a password back to the sign-in page, with no return address.
+SIGNING_IN_STEPS = {
+    "security.two_factor",
+    "security.two_factor_setup",
+    "security.sign_in_code",
+    "security.new_sign_in_code",
+}
+
+
 def visit(client, method: str, url: str, token_page: str):
     if method == "GET":
         return client.get(url)
@@ -72,7 +90,7 @@ def test_anonymous_visitors(client, endpoint):
     method, url, expected, _ = ROUTES[endpoint]
     response = visit(client, method, url, "/password-reset")
     assert response.status_code == expected
-    if expected == 302 and endpoint not in {"security.two_factor", "security.two_factor_setup"}:
+    if expected == 302 and endpoint not in SIGNING_IN_STEPS:
         assert "/sign-in?next=" in response.headers["Location"]
 
 
@@ -80,6 +98,8 @@ def test_anonymous_visitors(client, endpoint):
 @pytest.mark.parametrize("endpoint", sorted(ROUTES))
 def test_each_role(client, db, role, endpoint):
     method, url, _, expected = ROUTES[endpoint]
+    if isinstance(expected, dict):
+        expected = expected.get(role, expected["others"])
     sign_in(client, make_user(db, role=role))
     assert visit(client, method, url, "/account/password").status_code == expected
 
