@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.cli import register_commands
     from portal.events import manage_routes, reflection_routes
     from portal.events import routes as event_routes
+    from portal.families import invitation_routes
     from portal.families import routes as family_routes
     from portal.families import staff_routes as family_staff_routes
     from portal.notifications import routes as notification_routes
@@ -80,6 +81,7 @@ def create_app(config: dict | None = None) -> Flask:
         notification_routes,
         family_routes,
         family_staff_routes,
+        invitation_routes,
     ):
         app.register_blueprint(module.bp)
     register_commands(app)

@@ -45,11 +45,11 @@ ROUTES = {
     "security.sign_in_code": ("GET", "/sign-in/code", 302, 302),
     "security.new_sign_in_code": ("POST", "/sign-in/code/new", 302, 302),
     # Invitations: one kind page, whoever asks, for anything that is not a live invitation.
-    "security.invitation": ("GET", "/invitation/not-a-real-token", 404, 404),
-    "security.invitation_code": ("GET", "/invitation", 200, 200),
-    "security.invitation_password": ("GET", "/invitation/choose-password", 404, 404),
+    "invitations.invitation": ("GET", "/invitation/not-a-real-token", 404, 404),
+    "invitations.invitation_code": ("GET", "/invitation", 200, 200),
+    "invitations.invitation_password": ("GET", "/invitation/choose-password", 404, 404),
     # Only coordinators print letters; an empty form is refused.
-    "security.invitation_letter": ("POST", "/invitations/letter", 302, {Role.COORDINATOR: 400, "others": 403}),
+    "invitations.invitation_letter": ("POST", "/invitations/letter", 302, {Role.COORDINATOR: 400, "others": 403}),
 }
 
 

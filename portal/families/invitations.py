@@ -123,9 +123,9 @@ def invite(db: Session, person: User, review_id: int, *, by: User, channel: Invi
     db.add(invitation)
     db.flush()
     if channel != InvitationChannel.LETTER:
-        link = outbox.link_to("security.invitation", token=secret)
+        link = outbox.link_to("invitations.invitation", token=secret)
         message = Channel.SMS if channel == InvitationChannel.SMS else Channel.EMAIL
-        template = "security/email/invitation.txt" if message == Channel.EMAIL else "security/sms/invitation.txt"
+        template = "families/invitations/email.txt" if message == Channel.EMAIL else "families/invitations/sms.txt"
         outbox.enqueue(
             db,
             key=f"invitation:{invitation.id}",

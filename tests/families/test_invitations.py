@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from portal.db import utcnow
+from portal.families import invitations
 from portal.families.readability import readability
 from portal.notifications.models import OutboxMessage
 from portal.reviews.models import MembershipKind, Stage
-from portal.security import invitations
 from portal.security.audit import AuditEvent
 from portal.security.models import Invitation, InvitationChannel, Role, User
 from portal.security.passwords import common_passwords
