@@ -6,18 +6,19 @@ author get in; everyone else, family members included, gets 404.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.consent import ledger
 from portal.db import get_session
-from portal.families import services
+from portal.families import invitations, services
 from portal.families.readability import readability
 from portal.families.staff_forms import ConsentConversationForm, FamilyMemberForm, UpdateForm
 from portal.notifications.models import MessageStatus
 from portal.pagination import Pagination, requested_page
 from portal.reviews.access import Part, load_review_for
-from portal.security.models import User
+from portal.security.forms import ConfirmForm
+from portal.security.models import InvitationChannel, Role, User
 from portal.security.permissions import SIGNED_IN, requires
 
 bp = Blueprint("family_admin", __name__)
@@ -134,6 +135,8 @@ def family_member(review_id: int, member_id: int):
         how_chosen=services.how_chosen,
         history_shown=services.HISTORY_SHOWN,
         MessageStatus=MessageStatus,
+        confirm_form=ConfirmForm(),
+        can_print_letter=_me().role == Role.COORDINATOR,
     )
 
 
@@ -222,3 +225,25 @@ def update(review_id: int, update_id: int):
         needs_letter=services.not_reached(db, family_update, deliveries),
         MessageStatus=MessageStatus,
     )
+
+
+@bp.route("/reviews/<int:review_id>/family/<int:member_id>/invite", methods=["POST"])
+@requires(SIGNED_IN)  # coordinators and the review's author, checked by the loader
+def invite(review_id: int, member_id: int):
+    db = get_session()
+    review = _load(review_id)
+    member = _load_member(review, member_id)
+    channels = {"email": InvitationChannel.EMAIL, "sms": InvitationChannel.SMS}
+    channel = channels.get(request.form.get("channel", ""))
+    if not ConfirmForm().validate_on_submit() or channel is None:
+        abort(400)
+    try:
+        invitations.invite(db, member.person, review.id, by=_me(), channel=channel)
+    except invitations.InvitationRefused as refusal:
+        db.rollback()
+        flash(str(refusal), "info")
+    else:
+        db.commit()
+        how = "email" if channel == InvitationChannel.EMAIL else "text message"
+        flash(f"Invitation sent to {member.person.name} by {how}. It works once, for 14 days.", "success")
+    return redirect(url_for("family_admin.family_member", review_id=review.id, member_id=member.id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -243,3 +245,28 @@ def test_an_ended_membership_is_not_listed(as_coordinator, db, coordinator):
     db.commit()
     assert "Alex Doe" not in text_of(as_coordinator.get(f"/reviews/{review.id}/family").text)
     assert as_coordinator.get(f"/reviews/{review.id}/family/{member.id}").status_code == 404
+
+
+def test_staff_invite_a_family_member_by_email_and_a_coordinator_can_print_a_letter(app, client, db, mailbox):
+    from portal.security.models import Invitation
+
+    coordinator = make_user(db, role=Role.COORDINATOR)
+    review = make_review(db, coordinator=coordinator)
+    sign_in(client, coordinator)
+    submit(client, f"/reviews/{review.id}/family/new", VALID)
+    member = db.scalar(sa.select(FamilyMember))
+    page_url = f"/reviews/{review.id}/family/{member.id}"
+
+    page = submit(client, f"{page_url}/invite", {"channel": "email"}, page=page_url, follow_redirects=True)
+
+    assert "Invitation sent to" in page.text
+    invitation_email = mailbox.last_to(member.person.email)
+    assert "/invitation/" in invitation_email.get_payload(decode=True).decode()
+    letter = submit(
+        client, "/invitations/letter", {"person_id": member.person.id, "review_id": review.id}, page=page_url
+    )
+    assert letter.status_code == 200
+    assert re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{2}", letter.text)
+    # The letter's invitation replaced the emailed one: only the newest works.
+    invitations = db.scalars(sa.select(Invitation).order_by(Invitation.id)).all()
+    assert [(i.channel, i.superseded_at is not None) for i in invitations] == [("email", True), ("letter", False)]

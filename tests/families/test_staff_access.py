@@ -86,6 +86,14 @@ ROUTES: list[Route] = [
     ),
     Route("family_admin.updates", "GET", "/reviews/{review}/family/updates", STAFF),
     Route("family_admin.update", "GET", "/reviews/{review}/family/updates/{update}", STAFF),
+    Route(
+        "family_admin.invite",
+        "POST",
+        "/reviews/{review}/family/{member}/invite",
+        STAFF,
+        ok=302,
+        data={"channel": "email"},
+    ),
 ]
 
 
