@@ -45,6 +45,13 @@ PAGES = {
         "/events/manage",
         "/events/{event}",
         "/events/{event}/registrations",
+        "/reviews/{review}/family",
+    ],
+    "family": [
+        "/",
+        "/family/reviews/{review}",
+        "/family/reviews/{review}/choices",
+        "/family/reviews/{review}/updates",
     ],
 }
 
