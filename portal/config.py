@@ -86,8 +86,11 @@ def load_config() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         # The __Host- prefix pins the cookie to this host over HTTPS with no Domain attribute.
         "SESSION_COOKIE_NAME": "__Host-portal_session" if secure_cookies else "portal_session",
-        "MAX_CONTENT_LENGTH": _whole_number("PORTAL_MAX_CONTENT_LENGTH", 5 * 1024 * 1024),
+        # Room for one 20 MB family file plus the form around it; larger requests are refused whole.
+        "MAX_CONTENT_LENGTH": _whole_number("PORTAL_MAX_CONTENT_LENGTH", 21 * 1024 * 1024),
         "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+        # Families' files, kept outside static/ so they are only ever served through a checked download.
+        "UPLOAD_DIR": os.environ.get("PORTAL_UPLOAD_DIR") or str(folder / "uploads"),
         "WTF_CSRF_TIME_LIMIT": None,
         "PASSWORD_RESET_MINUTES": 60,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

@@ -90,3 +90,82 @@ class FamilyUpdate(Base):
 
     review: Mapped[Review] = relationship()
     written_by: Mapped[User] = relationship()
+
+
+class ContributionStatus(enum.StrEnum):
+    DRAFT = "draft"  # only the family member sees it
+    SUBMITTED = "submitted"  # the author and coordinators see it; still editable
+    ACKNOWLEDGED = "acknowledged"  # the author has read it: locked
+
+    @property
+    def label(self) -> str:
+        return {
+            ContributionStatus.DRAFT: "Draft",
+            ContributionStatus.SUBMITTED: "Sent",
+            ContributionStatus.ACKNOWLEDGED: "Read by the author",
+        }[self]
+
+
+class FamilyContribution(Base):
+    """What a family member tells the review in their own words, with any files they add."""
+
+    __tablename__ = "family_contributions"
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {_in(ContributionStatus)}", name="contribution_status_known"),
+        sa.CheckConstraint("status = 'draft' OR submitted_at IS NOT NULL", name="contribution_submitted_when"),
+        sa.CheckConstraint(
+            "status <> 'acknowledged' OR (acknowledged_at IS NOT NULL AND acknowledged_by_id IS NOT NULL)",
+            name="contribution_acknowledged_by",
+        ),
+        sa.Index("ix_family_contributions_review_status", "review_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(sa.ForeignKey("review_memberships.id"), index=True)
+    review_id: Mapped[int] = mapped_column(sa.ForeignKey("reviews.id"))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    text: Mapped[str] = mapped_column(sa.Text, default="")  # clean rich text
+    status: Mapped[str] = mapped_column(sa.String(20), default=ContributionStatus.DRAFT.value)
+    # Who helped a young person take part, as it stood when they sent it.
+    supporting_adult: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    membership: Mapped[Membership] = relationship()
+    review: Mapped[Review] = relationship()
+    acknowledged_by: Mapped[User | None] = relationship()
+    files: Mapped[list[ContributionFile]] = relationship(
+        back_populates="contribution", order_by="ContributionFile.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def status_enum(self) -> ContributionStatus:
+        return ContributionStatus(self.status)
+
+    @property
+    def editable(self) -> bool:
+        return self.status != ContributionStatus.ACKNOWLEDGED.value
+
+    @property
+    def author_of_it(self) -> User:
+        return self.membership.user
+
+
+class ContributionFile(Base):
+    """A file added to a contribution, kept under a random name in the upload folder."""
+
+    __tablename__ = "contribution_files"
+    __table_args__ = (sa.CheckConstraint("size_bytes >= 0", name="file_size_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contribution_id: Mapped[int] = mapped_column(sa.ForeignKey("family_contributions.id"), index=True)
+    original_name: Mapped[str] = mapped_column(sa.String(255))  # shown only, never used on disk
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    detected_type: Mapped[str] = mapped_column(sa.String(20))
+    size_bytes: Mapped[int]
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    contribution: Mapped[FamilyContribution] = relationship(back_populates="files")

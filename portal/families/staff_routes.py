@@ -6,12 +6,13 @@ author get in; everyone else, family members included, gets 404.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from portal.consent import ledger
 from portal.db import get_session
-from portal.families import invitations, services
+from portal.families import contributions, invitations, services, uploads
+from portal.families.contribution_forms import ButtonForm
 from portal.families.readability import readability
 from portal.families.staff_forms import ConsentConversationForm, FamilyMemberForm, UpdateForm
 from portal.notifications.models import MessageStatus
@@ -247,3 +248,87 @@ def invite(review_id: int, member_id: int):
         how = "email" if channel == InvitationChannel.EMAIL else "text message"
         flash(f"Invitation sent to {member.person.name} by {how}. It works once, for 14 days.", "success")
     return redirect(url_for("family_admin.family_member", review_id=review.id, member_id=member.id))
+
+
+# Family contributions -----------------------------------------------------------------------------
+
+
+def _load_contribution(review, contribution_id: int):
+    contribution = contributions.submitted_contribution(get_session(), review, contribution_id)
+    if contribution is None:
+        abort(404)
+    return contribution
+
+
+@bp.route("/reviews/<int:review_id>/family/contributions")
+@requires(SIGNED_IN)  # coordinators and the review's author, checked by the loader
+def contributions_list(review_id: int):
+    db = get_session()
+    review = _load(review_id)
+    page = requested_page()
+    rows, total = contributions.submitted_contributions(db, review, page=page)
+    pagination = Pagination.of(total, contributions.CONTRIBUTIONS_PER_PAGE, page)
+    if page > pagination.pages:
+        abort(404)
+    contributions.record_contributions_listed(db, review, _me(), rows)
+    db.commit()
+    return render_template(
+        "families/staff/contributions/list.html", review=review, contributions=rows, pagination=pagination
+    )
+
+
+@bp.route("/reviews/<int:review_id>/family/contributions/<int:contribution_id>")
+@requires(SIGNED_IN)  # coordinators and the review's author, checked by the loader
+def contribution(review_id: int, contribution_id: int):
+    db = get_session()
+    review = _load(review_id)
+    item = _load_contribution(review, contribution_id)
+    contributions.record_contribution_read(db, item, _me())
+    db.commit()
+    return render_template(
+        "families/staff/contributions/contribution.html",
+        review=review,
+        contribution=item,
+        file_types=uploads.FILE_TYPES,
+        button_form=ButtonForm(),
+    )
+
+
+@bp.route("/reviews/<int:review_id>/family/contributions/<int:contribution_id>/files/<int:file_id>")
+@requires(SIGNED_IN)  # coordinators and the review's author, checked by the loader
+def contribution_file(review_id: int, contribution_id: int, file_id: int):
+    db = get_session()
+    review = _load(review_id)
+    item = _load_contribution(review, contribution_id)
+    stored = next((candidate for candidate in item.files if candidate.id == file_id), None)
+    if stored is None or not uploads.path_of(stored.stored_name).is_file():
+        abort(404)
+    contributions.record_file_downloaded(db, item, stored, _me())
+    db.commit()
+    kind = uploads.FILE_TYPES[stored.detected_type]
+    # Always a download, never shown inline: the browser must not decide to run or render it.
+    response = send_file(
+        uploads.path_of(stored.stored_name),
+        mimetype=kind.mimetype,
+        as_attachment=True,
+        download_name=stored.original_name,
+        max_age=0,
+        conditional=False,
+        etag=False,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/reviews/<int:review_id>/family/contributions/<int:contribution_id>/acknowledge", methods=["POST"])
+@requires(SIGNED_IN)  # coordinators and the review's author, checked by the loader
+def acknowledge_contribution(review_id: int, contribution_id: int):
+    db = get_session()
+    review = _load(review_id)
+    item = _load_contribution(review, contribution_id)
+    ButtonForm().validate_on_submit()  # the CSRF check itself runs before every POST
+    if contributions.acknowledge_contribution(db, item, _me()):
+        db.commit()
+        flash(f"Marked as read. {item.membership.user.name} can no longer change it.", "success")
+    return redirect(url_for("family_admin.contribution", review_id=review.id, contribution_id=item.id))

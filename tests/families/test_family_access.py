@@ -12,15 +12,18 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
+import sqlalchemy as sa
 
 from portal.consent import ledger
 from portal.consent.models import ConsentScope
 from portal.db import utcnow
+from portal.families import contributions
 from portal.families.explanation import EXPLANATION_VERSION
 from portal.reviews.models import Membership, MembershipKind, Review, Stage
 from portal.security.models import Role
 from tests.conftest import sign_in, submit
 from tests.factories import make_membership, make_review, make_user
+from tests.families.test_uploads import SAMPLES
 
 ANONYMOUS = "anonymous"
 COORDINATOR = "coordinator"
@@ -45,6 +48,9 @@ VISITORS: dict[str, tuple[Role, MembershipKind | None, bool, bool] | None] = {
 FAMILY_VISITORS = frozenset({FAMILY_MEMBER, SAME_REVIEW_FAMILY, OTHER_REVIEW_FAMILY, ENDED_FAMILY})
 # Each family member of the review has their own pages about it: nothing in the URL names a person.
 OF_THIS_REVIEW = frozenset({FAMILY_MEMBER, SAME_REVIEW_FAMILY})
+# A contribution in the URL belongs to "the family member"; anyone else, even family of the review, gets 404.
+OWN_ONLY = frozenset({FAMILY_MEMBER})
+CONTRIBUTION = "/family/reviews/{review}/contributions/{contribution}"
 
 CHOICES = {
     "updates": "yes",
@@ -85,6 +91,21 @@ ROUTES: list[Route] = [
     Route("family.updates", "GET", "/family/reviews/{review}/updates", OF_THIS_REVIEW),
     Route("family.stop_contact", "GET", "/family/stop-contact", FAMILY_VISITORS),
     Route("family.stop_contact", "POST", "/family/stop-contact", FAMILY_VISITORS),
+    Route("family.contributions_list", "GET", "/family/reviews/{review}/contributions", OF_THIS_REVIEW),
+    Route("family.new_contribution", "GET", "/family/reviews/{review}/contributions/new", OF_THIS_REVIEW),
+    Route(
+        "family.new_contribution",
+        "POST",
+        "/family/reviews/{review}/contributions/new",
+        OF_THIS_REVIEW,
+        ok=302,
+        data={"title": "About my son", "text": "He loved football.", "save": "Save as draft"},
+    ),
+    Route("family.contribution", "GET", CONTRIBUTION, OWN_ONLY),
+    Route("family.contribution", "POST", CONTRIBUTION, OWN_ONLY, ok=302, data={"title": "Changed", "save": "x"}),
+    # No file chosen: the page comes back asking for one (the file itself is tested in test_contributions.py).
+    Route("family.add_contribution_file", "POST", CONTRIBUTION + "/files", OWN_ONLY, data={"another-add": "x"}),
+    Route("family.remove_contribution_file", "POST", CONTRIBUTION + "/files/{file}/remove", OWN_ONLY, ok=302),
 ]
 
 
@@ -99,6 +120,14 @@ def test_the_table_names_only_real_routes_and_methods(app):
 class Scene:
     review: Review
     other: Review
+
+
+@pytest.fixture(autouse=True)
+def _upload_dir(app, tmp_path):
+    before = app.config.get("UPLOAD_DIR")
+    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
+    yield
+    app.config["UPLOAD_DIR"] = before
 
 
 @pytest.fixture
@@ -126,8 +155,34 @@ def enter_as(client, db, scene: Scene, visitor: str):
     return person
 
 
-def visit(client, route: Route, scene: Scene, signed_in: bool):
-    url = route.url.format(review=scene.review.id)
+def contribution_for(app, db, scene: Scene, visitor: str, person) -> dict[str, int]:
+    """A draft with a file, by the visitor when they are "the family member", else by someone else of the review."""
+    owner = person
+    if visitor != FAMILY_MEMBER:
+        owner = make_user(db, role=Role.FAMILY)
+        make_membership(db, scene.review, owner, MembershipKind.FAMILY)
+    membership = db.scalars(
+        sa.select(Membership).where(Membership.user_id == owner.id, Membership.review_id == scene.review.id)
+    ).one()
+    for someone in {owner, person} - {None}:
+        if someone.role == Role.FAMILY:
+            ledger.record_choice(
+                db,
+                person=someone,
+                review_id=scene.review.id,
+                scope=ConsentScope.CONTRIBUTE,
+                given=True,
+                text_version=EXPLANATION_VERSION,
+            )
+    with app.app_context():
+        item = contributions.save_contribution(db, membership, None, title="Mine", text="My words")
+        added = contributions.add_file(db, item, original_name="photo.png", data=SAMPLES["png"], by=owner)
+    db.commit()
+    return {"contribution": item.id, "file": added.id}
+
+
+def visit(client, route: Route, scene: Scene, signed_in: bool, ids: dict[str, int] | None = None):
+    url = route.url.format(review=scene.review.id, **(ids or {}))
     if route.method == "GET":
         return client.get(url)
     # The form token comes from a page every visitor can open.
@@ -137,8 +192,11 @@ def visit(client, route: Route, scene: Scene, signed_in: bool):
 @pytest.mark.parametrize("visitor", list(VISITORS))
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.id)
 def test_only_the_expected_visitors_get_in(client, db, scene, route, visitor):
-    enter_as(client, db, scene, visitor)
-    response = visit(client, route, scene, signed_in=visitor != ANONYMOUS)
+    person = enter_as(client, db, scene, visitor)
+    ids = None
+    if "/contributions" in route.url:
+        ids = contribution_for(client.application, db, scene, visitor, person)
+    response = visit(client, route, scene, signed_in=visitor != ANONYMOUS, ids=ids)
     expected = route.expected(visitor)
     assert response.status_code == expected, f"{visitor} on {route.id}: {response.status_code}, expected {expected}"
     if visitor == ANONYMOUS:

@@ -13,13 +13,14 @@ import pytest
 import sqlalchemy as sa
 
 from portal.consent.models import ConsentRecord
-from portal.families import services
+from portal.families import contributions, services
 from portal.families.models import FamilyMember, PreferredChannel
 from portal.reviews.models import MembershipKind, Review, Stage
 from portal.security.models import Role
 from portal.security.passwords import hash_password
 from tests.conftest import sign_in, submit
 from tests.factories import DEFAULT_PASSWORD, make_agency, make_membership, make_review, make_user
+from tests.families.test_uploads import SAMPLES
 from tests.reviews.test_access import Route
 
 ANONYMOUS = "anonymous"
@@ -94,6 +95,21 @@ ROUTES: list[Route] = [
         ok=302,
         data={"channel": "email"},
     ),
+    Route("family_admin.contributions_list", "GET", "/reviews/{review}/family/contributions", STAFF),
+    Route("family_admin.contribution", "GET", "/reviews/{review}/family/contributions/{contribution}", STAFF),
+    Route(
+        "family_admin.contribution_file",
+        "GET",
+        "/reviews/{review}/family/contributions/{contribution}/files/{file}",
+        STAFF,
+    ),
+    Route(
+        "family_admin.acknowledge_contribution",
+        "POST",
+        "/reviews/{review}/family/contributions/{contribution}/acknowledge",
+        STAFF,
+        ok=302,
+    ),
 ]
 
 
@@ -106,8 +122,16 @@ class Scene:
     member: FamilyMember
 
 
+@pytest.fixture(autouse=True)
+def _upload_dir(app, tmp_path):
+    before = app.config.get("UPLOAD_DIR")
+    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
+    yield
+    app.config["UPLOAD_DIR"] = before
+
+
 @pytest.fixture
-def scene(db) -> Scene:
+def scene(app, db) -> Scene:
     coordinator = make_user(db, role=Role.COORDINATOR)
     review = make_review(db, coordinator=coordinator, stage=Stage.CSPR_IN_PROGRESS)
     other = make_review(db, coordinator=coordinator, stage=Stage.CSPR_IN_PROGRESS)
@@ -125,10 +149,15 @@ def scene(db) -> Scene:
     # The family member can sign in (their invitation is another part's work).
     member.person.password_hash = hash_password(DEFAULT_PASSWORD)
     update = services.send_update(db, review, "First news", "We met today.", coordinator).update
+    # A contribution the family member has sent, with a file.
+    with app.app_context():
+        sent = contributions.save_contribution(db, member.membership, None, title="My words", text="About my son")
+        added = contributions.add_file(db, sent, original_name="letter.pdf", data=SAMPLES["pdf"], by=member.person)
+        contributions.submit_contribution(db, member.membership, sent)
     db.commit()
     return Scene(
         review.reference,
-        {"review": review.id, "member": member.id, "update": update.id},
+        {"review": review.id, "member": member.id, "update": update.id, "contribution": sent.id, "file": added.id},
         review.id,
         other.id,
         member,
