@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -42,6 +43,11 @@ class UTCDateTime(TypeDecorator):
 
 # Times are stored in UTC and read by people in England: this is the one zone pages and rules use.
 LONDON = ZoneInfo("Europe/London")
+
+
+def one_of(values: type[enum.StrEnum]) -> str:
+    """An enum's values as an SQL list for a CHECK constraint: "('draft', 'published')"."""
+    return "(" + ", ".join(repr(member.value) for member in values) + ")"
 
 
 def utcnow() -> datetime:

@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, utcnow
+from portal.db import Base, one_of, utcnow
 from portal.security.models import User
 
 
@@ -35,16 +35,12 @@ class ConsentMethod(enum.StrEnum):
     RECORDED_BY_STAFF = "recorded_by_staff"  # told to a worker in a conversation, who recorded it
 
 
-def _in(values: type[enum.StrEnum]) -> str:
-    return "(" + ", ".join(repr(member.value) for member in values) + ")"
-
-
 class ConsentRecord(Base):
     __tablename__ = "consent_records"
     __table_args__ = (
-        sa.CheckConstraint(f"scope IN {_in(ConsentScope)}", name="scope_known"),
-        sa.CheckConstraint(f"channel IS NULL OR channel IN {_in(ConsentChannel)}", name="channel_known"),
-        sa.CheckConstraint(f"method IN {_in(ConsentMethod)}", name="method_known"),
+        sa.CheckConstraint(f"scope IN {one_of(ConsentScope)}", name="scope_known"),
+        sa.CheckConstraint(f"channel IS NULL OR channel IN {one_of(ConsentChannel)}", name="channel_known"),
+        sa.CheckConstraint(f"method IN {one_of(ConsentMethod)}", name="method_known"),
         # Updates are agreed channel by channel; the other scopes have no channel.
         sa.CheckConstraint("(scope = 'updates') = (channel IS NOT NULL)", name="channel_only_for_updates"),
         sa.CheckConstraint("method = 'online' OR recorded_by_id IS NOT NULL", name="staff_record_names_recorder"),

@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, utcnow
+from portal.db import Base, one_of, utcnow
 from portal.reviews.models import Review
 from portal.security.models import User
 
@@ -103,10 +103,6 @@ class Sharing(enum.StrEnum):
         }[self]
 
 
-def _values(kind: type[enum.StrEnum]) -> tuple[str, ...]:
-    return tuple(member.value for member in kind)
-
-
 def _new_uid() -> str:
     return f"{uuid.uuid4()}@safeguarding-review-portal"
 
@@ -114,10 +110,10 @@ def _new_uid() -> str:
 class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
-        sa.CheckConstraint(f"kind IN {_values(EventKind)!r}", name="kind_known"),
-        sa.CheckConstraint(f"audience IN {_values(Audience)!r}", name="audience_known"),
-        sa.CheckConstraint(f"mode IN {_values(Mode)!r}", name="mode_known"),
-        sa.CheckConstraint(f"status IN {_values(EventStatus)!r}", name="status_known"),
+        sa.CheckConstraint(f"kind IN {one_of(EventKind)}", name="kind_known"),
+        sa.CheckConstraint(f"audience IN {one_of(Audience)}", name="audience_known"),
+        sa.CheckConstraint(f"mode IN {one_of(Mode)}", name="mode_known"),
+        sa.CheckConstraint(f"status IN {one_of(EventStatus)}", name="status_known"),
         sa.CheckConstraint("audience <> 'review_members' OR review_id IS NOT NULL", name="members_of_a_review"),
         sa.CheckConstraint("kind <> 'practitioner_event' OR review_id IS NOT NULL", name="practitioner_event_review"),
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
@@ -187,8 +183,8 @@ class Registration(Base):
     __table_args__ = (
         sa.UniqueConstraint("event_id", "user_id", name="uq_event_registrations_event_person"),
         sa.UniqueConstraint("event_id", "queue_number", name="uq_event_registrations_event_queue"),
-        sa.CheckConstraint(f"status IN {_values(RegistrationStatus)!r}", name="status_known"),
-        sa.CheckConstraint(f"attendance IS NULL OR attendance IN {_values(Attendance)!r}", name="attendance_known"),
+        sa.CheckConstraint(f"status IN {one_of(RegistrationStatus)}", name="status_known"),
+        sa.CheckConstraint(f"attendance IS NULL OR attendance IN {one_of(Attendance)}", name="attendance_known"),
         sa.CheckConstraint("attendance IS NULL OR status = 'confirmed'", name="attendance_needs_place"),
         sa.CheckConstraint("calendar_sequence >= 0", name="calendar_sequence_not_negative"),
         sa.Index("ix_event_registrations_event_status", "event_id", "status", "queue_number"),
@@ -229,8 +225,8 @@ class Reflection(Base):
 
     __tablename__ = "reflections"
     __table_args__ = (
-        sa.CheckConstraint(f"status IN {_values(ReflectionStatus)!r}", name="status_known"),
-        sa.CheckConstraint(f"sharing IN {_values(Sharing)!r}", name="sharing_known"),
+        sa.CheckConstraint(f"status IN {one_of(ReflectionStatus)}", name="status_known"),
+        sa.CheckConstraint(f"sharing IN {one_of(Sharing)}", name="sharing_known"),
         sa.CheckConstraint("event_id IS NOT NULL OR review_id IS NOT NULL", name="about_something"),
         sa.CheckConstraint("status = 'submitted' OR sharing = 'private'", name="drafts_private"),
         sa.CheckConstraint("status = 'draft' OR submitted_at IS NOT NULL", name="submitted_has_time"),

@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, utcnow
+from portal.db import Base, one_of, utcnow
 from portal.reviews.models import Membership, Review
 from portal.security.models import User
 
@@ -32,14 +32,10 @@ class PreferredChannel(enum.StrEnum):
         }[self]
 
 
-def _in(values: type[enum.StrEnum]) -> str:
-    return "(" + ", ".join(repr(member.value) for member in values) + ")"
-
-
 class FamilyMember(Base):
     __tablename__ = "family_members"
     __table_args__ = (
-        sa.CheckConstraint(f"preferred_channel IN {_in(PreferredChannel)}", name="preferred_channel_known"),
+        sa.CheckConstraint(f"preferred_channel IN {one_of(PreferredChannel)}", name="preferred_channel_known"),
         sa.CheckConstraint("preferred_channel <> 'letter' OR letter_worker IS NOT NULL", name="letter_has_worker"),
         sa.CheckConstraint("NOT young_person OR supporting_adult IS NOT NULL", name="young_person_supported"),
         sa.CheckConstraint("length(trim(relationship_to_child)) > 0", name="relationship_given"),
@@ -111,7 +107,7 @@ class FamilyContribution(Base):
 
     __tablename__ = "family_contributions"
     __table_args__ = (
-        sa.CheckConstraint(f"status IN {_in(ContributionStatus)}", name="contribution_status_known"),
+        sa.CheckConstraint(f"status IN {one_of(ContributionStatus)}", name="contribution_status_known"),
         sa.CheckConstraint("status = 'draft' OR submitted_at IS NOT NULL", name="contribution_submitted_when"),
         sa.CheckConstraint(
             "status <> 'acknowledged' OR (acknowledged_at IS NOT NULL AND acknowledged_by_id IS NOT NULL)",

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, utcnow
+from portal.db import Base, one_of, utcnow
 from portal.security.models import User
 
 
@@ -35,15 +35,11 @@ class MessageStatus(enum.StrEnum):
         }[self]
 
 
-CHANNEL_VALUES = tuple(channel.value for channel in Channel)
-STATUS_VALUES = tuple(status.value for status in MessageStatus)
-
-
 class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
     __table_args__ = (
-        sa.CheckConstraint(f"channel IN ({', '.join(map(repr, CHANNEL_VALUES))})", name="channel_known"),
-        sa.CheckConstraint(f"status IN {STATUS_VALUES!r}", name="status_known"),
+        sa.CheckConstraint(f"channel IN {one_of(Channel)}", name="channel_known"),
+        sa.CheckConstraint(f"status IN {one_of(MessageStatus)}", name="status_known"),
         sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         sa.CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="sent_has_time"),
         sa.CheckConstraint(
