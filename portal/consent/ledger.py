@@ -83,7 +83,8 @@ def current_consent(db: Session, person_id: int, review_id: int) -> dict[Choice,
         .where(ConsentRecord.person_id == person_id, ConsentRecord.review_id == review_id)
         .group_by(ConsentRecord.scope, ConsentRecord.channel)
     )
-    records = db.scalars(sa.select(ConsentRecord).where(ConsentRecord.id.in_(latest)))
+    # In the order the choices were made, so withdrawing everything appends in a predictable order.
+    records = db.scalars(sa.select(ConsentRecord).where(ConsentRecord.id.in_(latest)).order_by(ConsentRecord.id))
     return {
         (ConsentScope(record.scope), ConsentChannel(record.channel) if record.channel else None): record
         for record in records
