@@ -27,8 +27,9 @@ from portal.notifications.models import OutboxMessage
 from portal.notifications.senders import SmtpSender
 from portal.notifications.worker import drain
 from portal.security import passwords
+from portal.security.models import Role, User
 from tests import databases
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, make_user
 
 
 @dataclass
@@ -171,6 +172,18 @@ def mailbox(smtp_server, app: Flask, db: Session) -> Iterator[Mailbox]:
     box.deliver = lambda: drain(db, SmtpSender(app.config), app.config)
     yield box
     box.deliver = lambda: None
+
+
+@pytest.fixture
+def coordinator(db: Session) -> User:
+    return make_user(db, role=Role.COORDINATOR)
+
+
+@pytest.fixture
+def as_coordinator(client: FlaskClient, coordinator: User) -> FlaskClient:
+    """The test client, signed in as the coordinator."""
+    sign_in(client, coordinator)
+    return client
 
 
 # Page helpers -----------------------------------------------------------------------------------

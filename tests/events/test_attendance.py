@@ -6,28 +6,15 @@ import csv
 import io
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from portal.db import utcnow
 from portal.events import services
 from portal.events.models import Registration
 from portal.security.audit import AuditEvent
-from portal.security.models import Role
-from tests.conftest import sign_in, submit, text_of
+from tests.conftest import submit, text_of
 from tests.events.test_manage_events import register
 from tests.factories import make_agency, make_event, make_user
-
-
-@pytest.fixture
-def coordinator(db):
-    return make_user(db, role=Role.COORDINATOR)
-
-
-@pytest.fixture
-def as_coordinator(client, coordinator):
-    sign_in(client, coordinator)
-    return client
 
 
 def audited(db, action: str) -> int:

@@ -28,11 +28,6 @@ def context(app: Flask) -> Iterator[None]:
 
 
 @pytest.fixture
-def coordinator(db):
-    return make_user(db, role=Role.COORDINATOR)
-
-
-@pytest.fixture
 def person(db):
     return make_user(db, role=Role.PRACTITIONER, name="Priya Shah", email="priya.shah@example.org")
 

@@ -15,7 +15,7 @@ from portal.events.forms import parse_time
 from portal.events.models import Audience, Event, EventKind, EventStatus, Mode, Registration, RegistrationStatus
 from portal.security.audit import AuditEvent
 from portal.security.models import Role, User
-from tests.conftest import counting_queries, sign_in, submit, text_of
+from tests.conftest import counting_queries, submit, text_of
 from tests.factories import make_event, make_review, make_user
 
 NEXT_YEAR = date.today().year + 1
@@ -55,17 +55,6 @@ def register(db: Session, app, event: Event, person: User, **kwargs) -> Registra
         registration = services.register_for_event(db, event.id, person, **kwargs)
         db.commit()
     return registration
-
-
-@pytest.fixture
-def coordinator(db):
-    return make_user(db, role=Role.COORDINATOR)
-
-
-@pytest.fixture
-def as_coordinator(client, coordinator):
-    sign_in(client, coordinator)
-    return client
 
 
 def only_event(db) -> Event:

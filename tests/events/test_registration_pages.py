@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from icalendar import Calendar
 
 from portal.db import utcnow
 from portal.events import queries
 from portal.events.models import Registration, RegistrationStatus
-from portal.security.models import Role
 from tests.conftest import csrf_token, sign_in, submit, text_of
 from tests.factories import make_event, make_user, take_place
-
-
-@pytest.fixture
-def coordinator(db):
-    return make_user(db, role=Role.COORDINATOR)
 
 
 def registration_of(db, event, user) -> Registration | None:

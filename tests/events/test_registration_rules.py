@@ -55,11 +55,6 @@ def context(app: Flask) -> Iterator[None]:
 
 
 @pytest.fixture
-def coordinator(db):
-    return make_user(db, role=Role.COORDINATOR)
-
-
-@pytest.fixture
 def people(db):
     return [make_user(db, role=Role.PRACTITIONER) for _ in range(5)]
 

@@ -32,17 +32,6 @@ VALID = {
 }
 
 
-@pytest.fixture
-def coordinator(db):
-    return make_user(db, role=Role.COORDINATOR)
-
-
-@pytest.fixture
-def as_coordinator(client, coordinator):
-    sign_in(client, coordinator)
-    return client
-
-
 def add_member(db, review, actor, **changes) -> FamilyMember:
     values = {
         "name": "Alex Doe",

@@ -26,11 +26,6 @@ KIND_PAGE = "This invitation does not work"
 
 
 @pytest.fixture
-def coordinator(db):
-    return make_user(db, role=Role.COORDINATOR)
-
-
-@pytest.fixture
 def review(db, coordinator):
     return make_review(db, coordinator=coordinator, stage=Stage.CSPR_COMMISSIONED)
 

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from portal.db import utcnow
 from portal.notifications.models import MessageStatus, OutboxMessage
 from portal.notifications.senders import REDACTED_BODY
 from portal.security.audit import AuditEvent
-from portal.security.models import Role
-from tests.conftest import sign_in, submit, text_of
-from tests.factories import make_user
+from tests.conftest import submit, text_of
 
 
 def failed_message(db, number: int = 1, **fields) -> OutboxMessage:
@@ -34,12 +31,6 @@ def failed_message(db, number: int = 1, **fields) -> OutboxMessage:
     db.add(message)
     db.commit()
     return message
-
-
-@pytest.fixture
-def as_coordinator(client, db):
-    sign_in(client, make_user(db, role=Role.COORDINATOR))
-    return client
 
 
 def test_the_page_lists_what_was_given_up_on_but_never_the_body(as_coordinator, db):

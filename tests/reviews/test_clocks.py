@@ -329,11 +329,6 @@ def fixed_today(monkeypatch):
     return TODAY
 
 
-@pytest.fixture
-def coordinator(db):
-    return make_user(db, role=Role.COORDINATOR)
-
-
 def test_the_overview_shows_every_open_reviews_clocks_nearest_first(client, db, coordinator, fixed_today):
     later = make_review(
         db, coordinator=coordinator, reference="LSCP-2026-010", anonymised_name="Child L", aware_on=date(2026, 12, 16)

@@ -15,13 +15,7 @@ from portal.reviews import services
 from portal.reviews.models import TRANSITIONS, RapidReview, Review, Stage, StageChange
 from portal.reviews.services import ReviewRuleError, move_review, record_incident
 from portal.security.audit import AuditEvent
-from portal.security.models import Role
-from tests.factories import make_review, make_user
-
-
-@pytest.fixture
-def coordinator(db):
-    return make_user(db, role=Role.COORDINATOR)
+from tests.factories import make_review
 
 
 def audit_rows(db, action, review_id=None):

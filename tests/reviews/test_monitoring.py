@@ -24,11 +24,6 @@ from tests.factories import make_agency, make_membership, make_review, make_user
 
 
 @pytest.fixture
-def coordinator(db):
-    return make_user(db, role=Role.COORDINATOR)
-
-
-@pytest.fixture
 def review(db, coordinator):
     return make_review(db, coordinator=coordinator, stage=Stage.CSPR_IN_PROGRESS)
 

@@ -25,11 +25,6 @@ NOTIFIED = date(2026, 3, 27)
 
 
 @pytest.fixture
-def coordinator(db):
-    return make_user(db, role=Role.COORDINATOR)
-
-
-@pytest.fixture
 def review(db, coordinator):
     return make_review(db, coordinator=coordinator, aware_on=AWARE)
 

@@ -25,17 +25,6 @@ from tests.conftest import counting_queries, sign_in, submit, text_of
 from tests.factories import make_agency, make_membership, make_review, make_user
 
 
-@pytest.fixture
-def coordinator(db):
-    return make_user(db, role=Role.COORDINATOR)
-
-
-@pytest.fixture
-def as_coordinator(client, coordinator):
-    sign_in(client, coordinator)
-    return client
-
-
 def references_in_order(html: str) -> list[str]:
     return re.findall(r">(LSCP-\d{4}-\d{3})</a></th>", html)
 
