@@ -16,9 +16,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from portal.config import PROJECT_ROOT
+from portal.consent import ledger
+from portal.consent.models import ConsentChannel, ConsentScope
 from portal.db import LONDON, get_session
 from portal.events import services as event_services
 from portal.events.models import Attendance, Audience, Event, EventKind, Mode, Registration, RegistrationStatus
+from portal.families import services as family_services
 from portal.families.models import FamilyMember, PreferredChannel
 from portal.notifications import worker
 from portal.notifications.senders import sender_for
@@ -265,6 +268,19 @@ def _seed_demo_review(db, people: dict) -> bool:
         membership = membership_services.appoint(db, review, people[email], kind, coordinator)
         if email in DEMO_FAMILY:
             db.add(FamilyMember(membership_id=membership.id, **DEMO_FAMILY[email]))
+    # The grandmother told her family liaison worker she wants letters: an update to the family
+    # becomes a letter for Sam Reid to print and give her.
+    for scope, channel in ((ConsentScope.UPDATES, ConsentChannel.LETTER), (ConsentScope.SEE_DRAFT, None)):
+        ledger.record_choice(
+            db,
+            person=people["grandparent@demo.example.org"],
+            review_id=review.id,
+            scope=scope,
+            channel=channel,
+            given=True,
+            text_version=family_services.CONVERSATION,
+            recorded_by=coordinator,
+        )
     review_services.move_review(db, review, Stage.CSPR_IN_PROGRESS, "Author and panel appointed", coordinator)
     _date_the_demo_story(db, review, aware_on, notified_on, record.decided_on)
     return True

@@ -46,6 +46,7 @@ PAGES = {
         "/events/{event}",
         "/events/{event}/registrations",
         "/reviews/{review}/family",
+        "/reviews/{review}/family/letters",
     ],
     "family": [
         "/",

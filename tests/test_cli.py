@@ -263,7 +263,7 @@ def test_demo_seed_adds_learning_events_once_with_a_registration_and_a_certifica
     assert confirmation.attachment_type == "text/calendar; method=REQUEST"
 
 
-def test_demo_seed_gives_each_demo_family_member_their_details_and_no_consent_yet(app, db):
+def test_demo_seed_gives_each_demo_family_member_their_details_and_consent_only_as_told(app, db):
     from portal.consent.models import ConsentRecord
     from portal.families.models import FamilyMember
 
@@ -276,5 +276,11 @@ def test_demo_seed_gives_each_demo_family_member_their_details_and_no_consent_ye
         "grandparent@demo.example.org": "Grandmother",
     }
     assert members["grandparent@demo.example.org"].letter_worker == "Sam Reid, family liaison worker"
-    # Consent is theirs to give: the demo does not give it for them.
-    assert db.scalar(sa.select(sa.func.count()).select_from(ConsentRecord)) == 0
+    # Consent is theirs to give: the mother chooses online; the grandmother, who hears by letter, told
+    # her worker, and the coordinator recorded that after the conversation.
+    records = db.scalars(sa.select(ConsentRecord)).all()
+    assert {record.person_id for record in records} == {members["grandparent@demo.example.org"].person.id}
+    assert {(record.scope, record.channel, record.given, record.method) for record in records} == {
+        ("updates", "letter", True, "recorded_by_staff"),
+        ("see_draft", None, True, "recorded_by_staff"),
+    }

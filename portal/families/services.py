@@ -372,11 +372,15 @@ UPDATE_FOOTER = (
 
 @dataclass
 class UpdateSent:
-    """What happened to one update: who it was queued for, and who needs it another way."""
+    """What happened to one update: who it was queued for, and who could not be reached at all."""
 
     update: FamilyUpdate
     queued: list[tuple[FamilyMember, Channel]] = field(default_factory=list)
-    needs_letter: list[FamilyMember] = field(default_factory=list)
+    unreachable: list[FamilyMember] = field(default_factory=list)
+
+    @property
+    def letters(self) -> int:
+        return sum(1 for _member, channel in self.queued if channel == Channel.LETTER)
 
 
 def update_key(update: FamilyUpdate, person: User, channel: Channel) -> str:
@@ -400,14 +404,9 @@ def send_update(db: Session, review: Review, subject: str, body: str, actor: Use
     db.flush()
     result = UpdateSent(update)
     for member in all_family_members(db, review):
-        preferred = member.preferred_channel_enum
-        if preferred == PreferredChannel.LETTER:
-            result.needs_letter.append(member)
-            continue
-        channel = Channel.SMS if preferred == PreferredChannel.SMS else Channel.EMAIL
-        if channel == Channel.SMS and not member.person.phone:
-            # Details entered through the pages always have a number; older records may not.
-            result.needs_letter.append(member)
+        channel = _channel_for(member)
+        if channel is None:
+            result.unreachable.append(member)
             continue
         outbox.enqueue(
             db,
@@ -418,6 +417,7 @@ def send_update(db: Session, review: Review, subject: str, body: str, actor: Use
             body=f"{body}\n\n{UPDATE_FOOTER}",
             channel=channel,
             consent=(ConsentScope.UPDATES, review.id),
+            letter_worker=member.letter_worker if channel == Channel.LETTER else None,
         )
         result.queued.append((member, channel))
     audit.record(
@@ -427,9 +427,20 @@ def send_update(db: Session, review: Review, subject: str, body: str, actor: Use
         object_id=update.id,
         review_id=review.id,
         actor_id=actor.id,
-        details={"queued": len(result.queued), "needs_letter": [member.id for member in result.needs_letter]},
+        details={"queued": len(result.queued), "unreachable": [member.id for member in result.unreachable]},
     )
     return result
+
+
+def _channel_for(member: FamilyMember) -> Channel | None:
+    """How an update reaches them: their preferred way, or None when we lack what it needs."""
+    preferred = member.preferred_channel_enum
+    if preferred == PreferredChannel.LETTER:
+        return Channel.LETTER if member.letter_worker else None
+    if preferred == PreferredChannel.SMS:
+        # Details entered through the pages always have a number; older records may not.
+        return Channel.SMS if member.person.phone else None
+    return Channel.EMAIL
 
 
 def _messages_of_update():
@@ -511,6 +522,6 @@ def deliveries_of(db: Session, update: FamilyUpdate) -> list[OutboxMessage]:
 
 
 def not_reached(db: Session, update: FamilyUpdate, deliveries: list[OutboxMessage]) -> list[FamilyMember]:
-    """Current family members with no message for this update: they need a letter."""
+    """Current family members with no message for this update: added since, or no way to reach them."""
     reached = {message.recipient_id for message in deliveries}
     return [member for member in all_family_members(db, update.review) if member.person.id not in reached]

@@ -10,8 +10,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 
 from portal.consent import ledger
-from portal.db import get_session
-from portal.families import contributions, invitations, services, uploads
+from portal.db import get_session, utcnow
+from portal.families import contributions, invitations, letters, services, uploads
 from portal.families.contribution_forms import ButtonForm
 from portal.families.readability import readability
 from portal.families.staff_forms import ConsentConversationForm, FamilyMemberForm, UpdateForm
@@ -64,6 +64,7 @@ def family_members(review_id: int):
         review=review,
         members=members,
         consent=consent,
+        letters_waiting=letters.count_waiting(db, review),
         questions=services.CONSENT_QUESTIONS,
         answer=services.answer,
         pagination=pagination,
@@ -184,10 +185,17 @@ def new_update(review_id: int):
                 _show_refusal(form, refusal, "body")
             else:
                 db.commit()
-                flash(f"Your update has been queued for {len(sent.queued)} family members.", "success")
+                flash(_queued_message(sent), "success")
                 return redirect(url_for("family_admin.update", review_id=review.id, update_id=sent.update.id))
         reading = readability(form.body.data)
     return render_template("families/staff/new_update.html", review=review, form=form, reading=reading)
+
+
+def _queued_message(sent: services.UpdateSent) -> str:
+    queued = f"Your update has been queued for {len(sent.queued)} family members."
+    if sent.letters:
+        return f"{queued} {sent.letters} of them get it by letter: it is waiting in Letters to give."
+    return queued
 
 
 @bp.route("/reviews/<int:review_id>/family/updates")
@@ -223,7 +231,7 @@ def update(review_id: int, update_id: int):
         review=review,
         update=family_update,
         deliveries=deliveries,
-        needs_letter=services.not_reached(db, family_update, deliveries),
+        not_reached=services.not_reached(db, family_update, deliveries),
         MessageStatus=MessageStatus,
     )
 
@@ -248,6 +256,53 @@ def invite(review_id: int, member_id: int):
         how = "email" if channel == InvitationChannel.EMAIL else "text message"
         flash(f"Invitation sent to {member.person.name} by {how}. It works once, for 14 days.", "success")
     return redirect(url_for("family_admin.family_member", review_id=review.id, member_id=member.id))
+
+
+# Letters ------------------------------------------------------------------------------------------
+
+
+def _load_letter(review, message_id: int) -> letters.LetterTask:
+    task = letters.load_letter(get_session(), review, message_id)
+    if task is None:
+        abort(404)
+    return task
+
+
+@bp.route("/reviews/<int:review_id>/family/letters")
+@requires(SIGNED_IN)  # coordinators and the review's author, checked by the loader
+def letters_to_give(review_id: int):
+    db = get_session()
+    review = _load(review_id)
+    page = requested_page()
+    tasks, total = letters.waiting_letters(db, review, page=page)
+    pagination = Pagination.of(total, letters.LETTERS_PER_PAGE, page)
+    if page > pagination.pages:
+        abort(404)
+    return render_template("families/staff/letters.html", review=review, tasks=tasks, pagination=pagination)
+
+
+@bp.route("/reviews/<int:review_id>/family/letters/<int:message_id>", methods=["GET", "POST"])
+@requires(SIGNED_IN)  # coordinators and the review's author, checked by the loader
+def letter(review_id: int, message_id: int):
+    db = get_session()
+    review = _load(review_id)
+    task = _load_letter(review, message_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        outcome = letters.close_letter(db, task, _me())
+        db.commit()
+        name = task.message.recipient.name
+        if outcome == MessageStatus.SENT:
+            flash(f"Recorded: the letter was given to {name}.", "success")
+        elif task.member is None:
+            flash(f"Recorded as not sent: {name} no longer takes part in this review. Do not give it.", "info")
+        else:
+            flash(f"Recorded as not sent: {name} has not agreed to updates by letter. Do not give it.", "info")
+        return redirect(url_for("family_admin.letters_to_give", review_id=review.id))
+    if task.may_send and task.waiting:
+        letters.record_letter_viewed(db, task, _me())
+        db.commit()
+    return render_template("families/staff/letter.html", review=review, task=task, form=form, today=utcnow())
 
 
 # Family contributions -----------------------------------------------------------------------------

@@ -15,6 +15,13 @@ from portal.security.models import User
 class Channel(enum.StrEnum):
     EMAIL = "email"
     SMS = "sms"
+    # A letter is printed and given or posted by a named worker: no machine sends it. It waits in the
+    # outbox as a task until the worker records it as handed over, and consent is checked then.
+    LETTER = "letter"
+
+    @property
+    def label(self) -> str:
+        return {Channel.EMAIL: "Email", Channel.SMS: "Text message", Channel.LETTER: "Letter"}[self]
 
 
 class MessageStatus(enum.StrEnum):
@@ -59,7 +66,7 @@ class OutboxMessage(Base):
     # worker asks the consent ledger again at the moment of sending.
     consent_scope: Mapped[str | None] = mapped_column(sa.String(20))
     review_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reviews.id"), index=True)
-    to_address: Mapped[str] = mapped_column(sa.String(320))
+    to_address: Mapped[str] = mapped_column(sa.String(320))  # for a letter: the worker who takes it
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
     attachment_name: Mapped[str | None] = mapped_column(sa.String(100))
@@ -80,3 +87,16 @@ class OutboxMessage(Base):
     @property
     def status_enum(self) -> MessageStatus:
         return MessageStatus(self.status)
+
+    @property
+    def channel_enum(self) -> Channel:
+        return Channel(self.channel)
+
+    @property
+    def status_label(self) -> str:
+        if self.channel == Channel.LETTER.value:
+            if self.status == MessageStatus.PENDING.value:
+                return "Waiting for the worker to give it"
+            if self.status == MessageStatus.SENT.value:
+                return "Given or posted"
+        return self.status_enum.label

@@ -10,10 +10,14 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from portal.consent.models import ConsentScope
+from portal.consent import ledger
+from portal.consent.models import ConsentChannel, ConsentScope
 from portal.db import utcnow
 from portal.notifications.models import Channel, MessageStatus, OutboxMessage
+from portal.notifications.senders import REDACTED_BODY
 from portal.security.models import User
+
+NO_CONSENT = "not sent: no consent for this channel at the time of sending"
 
 
 def link_to(endpoint: str, **values) -> str:
@@ -42,19 +46,23 @@ def enqueue(
     redact_after_send: bool = False,
     channel: Channel = Channel.EMAIL,
     consent: tuple[ConsentScope, int] | None = None,
+    letter_worker: str | None = None,
 ) -> None:
     """Queue one message in the caller's transaction; a second call with the same key does nothing.
 
     ``consent`` (scope, review id) makes sending depend on the recipient's consent at that moment.
+    A letter names the ``letter_worker`` who will give it.
     """
     if consent is not None and not isinstance(to, User):
         raise ValueError("a message that needs consent must go to a person, not to a bare address")
+    if (channel == Channel.LETTER) != bool(letter_worker):
+        raise ValueError("a letter, and only a letter, names the worker who gives it")
     values = {
         "idempotency_key": key,
         "kind": kind,
         "channel": channel.value,
         "recipient_id": to.id if isinstance(to, User) else None,
-        "to_address": _address_of(to, channel),
+        "to_address": letter_worker or _address_of(to, channel),
         "consent_scope": consent[0].value if consent else None,
         "review_id": consent[1] if consent else None,
         "subject": subject,
@@ -80,6 +88,44 @@ def _address_of(to: User | str, channel: Channel) -> str:
             raise ValueError(f"person {to.id} has no mobile number for a text message")
         return to.phone
     return to.email
+
+
+def consent_holds(db: Session, message: OutboxMessage) -> bool:
+    """Ask the ledger now, holding the person's row so a withdrawal waits until this send is over.
+
+    ``ledger.record_choice`` takes the same row for update, so a choice is either seen by this check
+    or made after the message has gone.
+    """
+    if message.consent_scope is None:
+        return True
+    db.execute(sa.select(User.id).where(User.id == message.recipient_id).with_for_update(read=True))
+    return ledger.allows(
+        db,
+        person_id=message.recipient_id,
+        review_id=message.review_id,
+        scope=ConsentScope(message.consent_scope),
+        channel=ConsentChannel(message.channel),
+    )
+
+
+def record_sent(message: OutboxMessage, at: datetime) -> None:
+    message.status = MessageStatus.SENT.value
+    message.sent_at = at
+    message.last_error = None
+    redact(message)
+
+
+def record_no_consent(message: OutboxMessage, at: datetime) -> None:
+    """The delivery log says why a message did not go: consent did not cover it when its time came."""
+    message.status = MessageStatus.NOT_SENT.value
+    message.last_error = NO_CONSENT
+    message.failed_at = at
+    redact(message)
+
+
+def redact(message: OutboxMessage) -> None:
+    if message.redact_after_send:
+        message.body = REDACTED_BODY
 
 
 def withdraw(db: Session, *, key_prefix: str) -> None:

@@ -16,12 +16,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portal.consent import ledger
-from portal.consent.models import ConsentChannel, ConsentScope
 from portal.db import utcnow
-from portal.notifications.models import MessageStatus, OutboxMessage
-from portal.notifications.senders import REDACTED_BODY, PermanentFailure, Sender, TemporaryFailure
-from portal.security.models import User
+from portal.notifications import outbox
+from portal.notifications.models import Channel, MessageStatus, OutboxMessage
+from portal.notifications.senders import PermanentFailure, Sender, TemporaryFailure
 
 log = logging.getLogger(__name__)
 LONGEST_WAIT = timedelta(hours=1)
@@ -33,9 +31,14 @@ def retry_delay(attempts: int, first_wait_seconds: int) -> timedelta:
 
 
 def claim_next(db: Session, now: datetime) -> OutboxMessage | None:
+    """The oldest due message a machine can send: letters wait for the worker who gives them."""
     return db.scalars(
         sa.select(OutboxMessage)
-        .where(OutboxMessage.status == MessageStatus.PENDING.value, OutboxMessage.send_after <= now)
+        .where(
+            OutboxMessage.status == MessageStatus.PENDING.value,
+            OutboxMessage.send_after <= now,
+            OutboxMessage.channel != Channel.LETTER.value,
+        )
         .order_by(OutboxMessage.send_after, OutboxMessage.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -48,11 +51,8 @@ def deliver_one(db: Session, sender: Sender, config: Mapping, now: Callable[[], 
     if message is None:
         db.rollback()
         return False
-    if message.consent_scope is not None and not _consent_holds(db, message):
-        message.status = MessageStatus.NOT_SENT.value
-        message.last_error = "not sent: no consent for this channel at the time of sending"
-        message.failed_at = now()
-        _redact(message)
+    if not outbox.consent_holds(db, message):
+        outbox.record_no_consent(message, now())
         db.commit()
         return True
     message.attempts += 1
@@ -71,35 +71,15 @@ def deliver_one(db: Session, sender: Sender, config: Mapping, now: Callable[[], 
         if isinstance(error, PermanentFailure) or message.attempts >= config["NOTIFY_MAX_ATTEMPTS"]:
             message.status = MessageStatus.FAILED.value
             message.failed_at = now()
-            _redact(message)
+            outbox.redact(message)
             log.warning("gave up on outbox message %s after %s attempts: %s", message.id, message.attempts, error)
         else:
             message.send_after = now() + retry_delay(message.attempts, config["NOTIFY_RETRY_SECONDS"])
             log.info("outbox message %s will be tried again at %s: %s", message.id, message.send_after, error)
     else:
-        message.status = MessageStatus.SENT.value
-        message.sent_at = now()
-        message.last_error = None
-        _redact(message)
+        outbox.record_sent(message, now())
     db.commit()
     return True
-
-
-def _consent_holds(db: Session, message: OutboxMessage) -> bool:
-    """Ask the ledger now, holding the person's row so a withdrawal waits until this send is over."""
-    db.execute(sa.select(User.id).where(User.id == message.recipient_id).with_for_update(read=True))
-    return ledger.allows(
-        db,
-        person_id=message.recipient_id,
-        review_id=message.review_id,
-        scope=ConsentScope(message.consent_scope),
-        channel=ConsentChannel(message.channel),
-    )
-
-
-def _redact(message: OutboxMessage) -> None:
-    if message.redact_after_send:
-        message.body = REDACTED_BODY
 
 
 def drain(db: Session, sender: Sender, config: Mapping, *, limit: int | None = None) -> int:

@@ -32,11 +32,6 @@ def titles_in(html: str) -> list[str]:
 
 
 @pytest.fixture
-def coordinator(db):
-    return make_user(db, role=Role.COORDINATOR)
-
-
-@pytest.fixture
 def practitioner(db):
     return make_user(db, role=Role.PRACTITIONER, agency=make_agency(db, "Northshire Health Visiting"))
 
@@ -319,7 +314,7 @@ def test_the_certificate_is_there_only_for_people_who_attended(as_practitioner, 
     assert "14 January 2026" in words
     assert "3 hours 30 minutes" in words
     assert "use your browser's print option" in words
-    assert "portal-certificate-page" in certificate.text  # the print styles hide the page's chrome
+    assert "portal-print-page" in certificate.text  # the print styles hide the page's chrome
     assert "<script>" not in certificate.text
 
 

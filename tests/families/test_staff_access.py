@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from portal.consent.models import ConsentRecord
 from portal.families import contributions, services
 from portal.families.models import FamilyMember, PreferredChannel
+from portal.notifications.models import Channel, OutboxMessage
 from portal.reviews.models import MembershipKind, Review, Stage
 from portal.security.models import Role
 from portal.security.passwords import hash_password
@@ -95,6 +96,9 @@ ROUTES: list[Route] = [
         ok=302,
         data={"channel": "email"},
     ),
+    Route("family_admin.letters_to_give", "GET", "/reviews/{review}/family/letters", STAFF),
+    Route("family_admin.letter", "GET", "/reviews/{review}/family/letters/{letter}", STAFF),
+    Route("family_admin.letter", "POST", "/reviews/{review}/family/letters/{letter}", STAFF, ok=302),
     Route("family_admin.contributions_list", "GET", "/reviews/{review}/family/contributions", STAFF),
     Route("family_admin.contribution", "GET", "/reviews/{review}/family/contributions/{contribution}", STAFF),
     Route(
@@ -148,7 +152,21 @@ def scene(app, db) -> Scene:
     )
     # The family member can sign in (their invitation is another part's work).
     member.person.password_hash = hash_password(DEFAULT_PASSWORD)
+    services.add_family_member(
+        db,
+        review,
+        services.FamilyDetails(
+            name="Chris Doe",
+            email="chris@example.org",
+            relationship_to_child="Grandmother",
+            preferred_channel=PreferredChannel.LETTER,
+            postal_address="1 High Street\nTown",
+            letter_worker="Pat Worker",
+        ),
+        coordinator,
+    )
     update = services.send_update(db, review, "First news", "We met today.", coordinator).update
+    letter = db.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.channel == Channel.LETTER.value))
     # A contribution the family member has sent, with a file.
     with app.app_context():
         sent = contributions.save_contribution(db, member.membership, None, title="My words", text="About my son")
@@ -157,7 +175,14 @@ def scene(app, db) -> Scene:
     db.commit()
     return Scene(
         review.reference,
-        {"review": review.id, "member": member.id, "update": update.id, "contribution": sent.id, "file": added.id},
+        {
+            "review": review.id,
+            "member": member.id,
+            "update": update.id,
+            "contribution": sent.id,
+            "file": added.id,
+            "letter": letter,
+        },
         review.id,
         other.id,
         member,
@@ -225,6 +250,7 @@ def test_a_member_of_another_review_is_not_found_through_this_review(client, db,
     enter_as(client, db, scene, COORDINATOR)
     assert client.get(f"/reviews/{other.id}/family/{scene.member.id}").status_code == 404
     assert client.get(f"/reviews/{other.id}/family/updates/{scene.values['update']}").status_code == 404
+    assert client.get(f"/reviews/{other.id}/family/letters/{scene.values['letter']}").status_code == 404
 
 
 def test_a_refused_visitor_changes_nothing(client, db, scene):
