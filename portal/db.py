@@ -103,4 +103,7 @@ def get_session() -> Session:
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
+        # Whatever was not committed is rolled back explicitly, so listeners tidy up after it
+        # (files written for a save that never committed are deleted).
+        session.rollback()
         session.close()

@@ -117,7 +117,7 @@ def add_file(
     """Check the file by its content, keep it under a random name and attach it; may raise UploadRefused."""
     _check_editable(contribution)
     kind = uploads.check(data)
-    stored_name = uploads.store(data)
+    stored_name = uploads.store(db, data)
     added = ContributionFile(
         original_name=(original_name or "file").replace("\\", "/").rsplit("/", 1)[-1][:255] or "file",
         stored_name=stored_name,
@@ -142,8 +142,7 @@ def remove_file(db: Session, contribution: FamilyContribution, file_id: int, *, 
     contribution.updated_at = utcnow()
     db.flush()
     _record(db, "family_contribution.file_removed", contribution, by, file_id=file_id)
-    # After the row has gone, so a failure to delete never leaves a row pointing at nothing.
-    uploads.remove(removed.stored_name)
+    uploads.remove(db, removed.stored_name)  # from the disk once the row's removal is committed
     return True
 
 

@@ -13,7 +13,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import Session
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
@@ -119,14 +121,25 @@ def check(data: bytes) -> FileType:
     return kind
 
 
-def store(data: bytes) -> str:
-    """Write the bytes under a new random name in the upload folder and return that name."""
+def store(db: Session, data: bytes) -> str:
+    """Write the bytes under a new random name in the upload folder and return that name.
+
+    The file belongs to the session's transaction: if it is rolled back, the file is deleted too, so
+    a failed save never leaves a file on disk that no row points to.
+    """
+    db.connection()  # the transaction the file belongs to has begun, so its rollback is seen
     name = secrets.token_hex(16)
     path = upload_dir() / name
     # "x" refuses to overwrite, so a repeated name could never replace someone else's file.
     with path.open("xb") as handle:
         handle.write(data)
+    db.info.setdefault(WRITTEN, []).append(path)
     return name
+
+
+def remove(db: Session, stored_name: str) -> None:
+    """Delete a stored file once the session's transaction commits; kept if it is rolled back."""
+    db.info.setdefault(TO_DELETE, []).append(path_of(stored_name))
 
 
 def path_of(stored_name: str) -> Path:
@@ -134,6 +147,22 @@ def path_of(stored_name: str) -> Path:
     return Path(current_app.config["UPLOAD_DIR"]) / stored_name
 
 
-def remove(stored_name: str) -> None:
-    """Delete a stored file; a file already gone is not an error."""
-    path_of(stored_name).unlink(missing_ok=True)
+# Files on disk follow the database: written files are kept and removed ones deleted only on commit.
+WRITTEN = "portal.uploads.written"
+TO_DELETE = "portal.uploads.to_delete"
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _settle_files_after_commit(db: Session) -> None:
+    db.info.pop(WRITTEN, None)
+    for path in db.info.pop(TO_DELETE, []):
+        path.unlink(missing_ok=True)
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _settle_files_after_rollback(db: Session, previous_transaction) -> None:
+    if previous_transaction.parent is not None:
+        return  # a savepoint inside the transaction: the files' fate is decided by the whole
+    db.info.pop(TO_DELETE, None)
+    for path in db.info.pop(WRITTEN, []):
+        path.unlink(missing_ok=True)

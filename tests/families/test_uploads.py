@@ -90,19 +90,35 @@ def test_an_empty_file_is_refused():
         uploads.check(b"")
 
 
-def test_stored_files_get_random_names_outside_static(app, upload_dir):
+def test_stored_files_get_random_names_outside_static(app, db, upload_dir):
     with app.app_context():
-        first = uploads.store(SAMPLES["png"])
-        second = uploads.store(SAMPLES["png"])
+        first = uploads.store(db, SAMPLES["png"])
+        second = uploads.store(db, SAMPLES["png"])
+        db.commit()
         assert re.fullmatch(r"[0-9a-f]{32}", first) and first != second
         path = uploads.path_of(first)
         assert path.read_bytes() == SAMPLES["png"]
         assert path.parent == upload_dir
         static = Path(app.static_folder).resolve()
         assert static not in path.resolve().parents
-        uploads.remove(first)
-        assert not path.exists()
-        uploads.remove(first)  # already gone: not an error
+
+
+def test_files_on_disk_follow_the_transaction(app, db, upload_dir):
+    with app.app_context():
+        kept = uploads.store(db, SAMPLES["png"])
+        db.commit()
+        abandoned = uploads.store(db, SAMPLES["png"])
+        db.rollback()  # the save failed: its file must not stay behind, reachable by no one
+        assert uploads.path_of(kept).exists() and not uploads.path_of(abandoned).exists()
+
+        uploads.remove(db, kept)
+        db.rollback()  # the removal failed: the file stays with its row
+        assert uploads.path_of(kept).exists()
+        uploads.remove(db, kept)
+        db.commit()
+        assert not uploads.path_of(kept).exists()
+        uploads.remove(db, kept)  # already gone: not an error
+        db.commit()
 
 
 def test_the_default_upload_folder_is_not_under_static(app):
