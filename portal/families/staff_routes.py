@@ -6,7 +6,7 @@ author get in; everyone else, family members included, gets 404.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.consent import ledger
@@ -360,20 +360,7 @@ def contribution_file(review_id: int, contribution_id: int, file_id: int):
         abort(404)
     contributions.record_file_downloaded(db, item, stored, _me())
     db.commit()
-    kind = uploads.FILE_TYPES[stored.detected_type]
-    # Always a download, never shown inline: the browser must not decide to run or render it.
-    response = send_file(
-        uploads.path_of(stored.stored_name),
-        mimetype=kind.mimetype,
-        as_attachment=True,
-        download_name=stored.original_name,
-        max_age=0,
-        conditional=False,
-        etag=False,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return uploads.download(stored.stored_name, stored.detected_type, stored.original_name)
 
 
 @bp.route("/reviews/<int:review_id>/family/contributions/<int:contribution_id>/acknowledge", methods=["POST"])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Response, abort, current_app, send_file
 from sqlalchemy.orm import Session
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -140,6 +140,28 @@ def store(db: Session, data: bytes) -> str:
 def remove(db: Session, stored_name: str) -> None:
     """Delete a stored file once the session's transaction commits; kept if it is rolled back."""
     db.info.setdefault(TO_DELETE, []).append(path_of(stored_name))
+
+
+def download(stored_name: str, detected_type: str, original_name: str) -> Response:
+    """A stored file as a download, never shown inline: the browser must not decide to run or render it.
+
+    404 when the file is not on disk. Callers check who may have it, and audit the read, first.
+    """
+    path = path_of(stored_name)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=FILE_TYPES[detected_type].mimetype,
+        as_attachment=True,
+        download_name=original_name,
+        max_age=0,
+        conditional=False,
+        etag=False,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def path_of(stored_name: str) -> Path:
