@@ -30,6 +30,11 @@ class ConsentChannel(enum.StrEnum):
     LETTER = "letter"
 
 
+def choice_for(scope: ConsentScope, channel: str) -> tuple[ConsentScope, ConsentChannel | None]:
+    """The ledger choice a message on ``channel`` needs: updates are agreed per channel, the rest are not."""
+    return (scope, ConsentChannel(channel) if scope == ConsentScope.UPDATES else None)
+
+
 class ConsentMethod(enum.StrEnum):
     ONLINE = "online"  # chosen by the person in the portal
     RECORDED_BY_STAFF = "recorded_by_staff"  # told to a worker in a conversation, who recorded it

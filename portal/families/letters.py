@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from portal.consent.models import ConsentChannel, ConsentScope
+from portal.consent.models import ConsentScope, choice_for
 from portal.db import utcnow
 from portal.families import services
 from portal.families.models import FamilyMember
@@ -98,7 +98,7 @@ def _tasks(db: Session, review: Review, messages: list[OutboxMessage]) -> list[L
     def may_send(message: OutboxMessage) -> bool:
         if message.recipient_id not in members:
             return False
-        latest = consent[message.recipient_id].get((ConsentScope(message.consent_scope), ConsentChannel.LETTER))
+        latest = consent[message.recipient_id].get(choice_for(ConsentScope(message.consent_scope), message.channel))
         return latest is not None and latest.given
 
     return [LetterTask(message, members.get(message.recipient_id), may_send(message)) for message in messages]

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from portal.consent import ledger
-from portal.consent.models import ConsentChannel, ConsentScope
+from portal.consent.models import ConsentScope, choice_for
 from portal.db import utcnow
 from portal.notifications.models import Channel, MessageStatus, OutboxMessage
 from portal.notifications.senders import REDACTED_BODY
@@ -99,13 +99,8 @@ def consent_holds(db: Session, message: OutboxMessage) -> bool:
     if message.consent_scope is None:
         return True
     db.execute(sa.select(User.id).where(User.id == message.recipient_id).with_for_update(read=True))
-    return ledger.allows(
-        db,
-        person_id=message.recipient_id,
-        review_id=message.review_id,
-        scope=ConsentScope(message.consent_scope),
-        channel=ConsentChannel(message.channel),
-    )
+    scope, channel = choice_for(ConsentScope(message.consent_scope), message.channel)
+    return ledger.allows(db, person_id=message.recipient_id, review_id=message.review_id, scope=scope, channel=channel)
 
 
 def record_sent(message: OutboxMessage, at: datetime) -> None:

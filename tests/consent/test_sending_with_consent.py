@@ -210,3 +210,27 @@ def test_no_message_is_ever_sent_on_a_channel_without_consent_at_that_moment(app
         sa.select(sa.func.count()).where(OutboxMessage.recipient_id == person.id, OutboxMessage.status == "not_sent")
     )
     assert not_sent == sum(1 for event in history if event[0] == "queue") - len(expected_sent)
+
+
+@pytest.mark.parametrize("given", [True, False])
+def test_a_message_needing_a_choice_without_channels_follows_that_choice_on_any_channel(app, db, given):
+    review = make_review(db)
+    person = family_member(db)
+    ledger.record_choice(
+        db, person=person, review_id=review.id, scope=ConsentScope.AUTHOR_CONTACT, given=given, text_version=TEXT
+    )
+    for channel in (Channel.EMAIL, Channel.SMS):
+        outbox.enqueue(
+            db,
+            key=f"question:{channel}",
+            kind="contribution_request",
+            to=person,
+            subject=f"A question by {channel}",
+            body="The author would like to hear from you.",
+            channel=channel,
+            consent=(ConsentScope.AUTHOR_CONTACT, review.id),
+        )
+    db.commit()
+    sender = Recorder()
+    worker.drain(db, sender, app.config)
+    assert sender.sent == ([("email", "A question by email"), ("sms", "A question by sms")] if given else [])
