@@ -124,6 +124,8 @@ class FamilyContribution(Base):
     status: Mapped[str] = mapped_column(sa.String(20), default=ContributionStatus.DRAFT.value)
     # Who helped a young person take part, as it stood when they sent it.
     supporting_adult: Mapped[str | None] = mapped_column(sa.String(200))
+    # The author's request it answers, if any (a family member may also write without being asked).
+    request_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contribution_requests.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
