@@ -56,12 +56,22 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
 
+    from portal.authoring import (
+        anonymisation_routes,
+        draft_routes,
+        inbox_routes,
+        prepublication_routes,
+        publication_routes,
+        request_routes,
+    )
     from portal.cli import register_commands
     from portal.events import manage_routes, reflection_routes
     from portal.events import routes as event_routes
     from portal.families import invitation_routes
     from portal.families import routes as family_routes
     from portal.families import staff_routes as family_staff_routes
+    from portal.learning import public_routes as learning_public_routes
+    from portal.learning import routes as learning_routes
     from portal.notifications import routes as notification_routes
     from portal.pages.routes import bp as pages_bp
     from portal.reviews import clock_routes, membership_routes, rapid_review_routes
@@ -82,6 +92,14 @@ def create_app(config: dict | None = None) -> Flask:
         family_routes,
         family_staff_routes,
         invitation_routes,
+        request_routes,
+        inbox_routes,
+        draft_routes,
+        anonymisation_routes,
+        prepublication_routes,
+        publication_routes,
+        learning_routes,
+        learning_public_routes,
     ):
         app.register_blueprint(module.bp)
     register_commands(app)

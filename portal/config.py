@@ -131,6 +131,8 @@ def load_config() -> dict:
         "NOTIFY_RETRY_SECONDS": _whole_number("PORTAL_NOTIFY_RETRY_SECONDS", 30),
         "NOTIFY_POLL_SECONDS": _whole_number("PORTAL_NOTIFY_POLL_SECONDS", 5),
         "EVENT_REMINDER_WORKING_DAYS": _whole_number("PORTAL_EVENT_REMINDER_WORKING_DAYS", 2),
+        # A contribution request's reminder goes at 9am this many working days before it is due.
+        "REQUEST_REMINDER_WORKING_DAYS": _whole_number("PORTAL_REQUEST_REMINDER_WORKING_DAYS", 2),
     }
     return config
 

@@ -19,6 +19,8 @@ _PRACTITIONER_PAGES = [
     ("events.list_events", "Events"),
     ("events.my_registrations", "My events"),
     ("reflections.list_reflections", "Reflections"),
+    ("requests.mine", "Requests"),
+    ("learning.briefings", "Briefings"),
     ("security.account", "Your account"),
 ]
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {
@@ -28,6 +30,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("event_admin.manage", "Events"),
         ("clocks.overview", "Clocks"),
         ("clocks.closure_days", "Closure days"),
+        ("learning.overdue", "Overdue actions"),
         ("security.account", "Your account"),
     ],
     Role.PRACTITIONER: _PRACTITIONER_PAGES,

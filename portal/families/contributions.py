@@ -13,6 +13,8 @@ from html import unescape
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from portal.authoring import requests
+from portal.authoring.models import ContributionRequest
 from portal.consent import ledger
 from portal.consent.models import ConsentScope
 from portal.db import utcnow
@@ -85,9 +87,18 @@ def _record(db: Session, action: str, contribution: FamilyContribution, actor: U
 
 
 def save_contribution(
-    db: Session, membership: Membership, contribution: FamilyContribution | None, *, title: str, text: str
+    db: Session,
+    membership: Membership,
+    contribution: FamilyContribution | None,
+    *,
+    title: str,
+    text: str,
+    request_id: int | None = None,
 ) -> FamilyContribution:
-    """Create or change a contribution's title and words; a locked one raises ContributionLocked."""
+    """Create or change a contribution's title and words; a locked one raises ContributionLocked.
+
+    A new contribution may answer one of the author's requests (``request_id``): sending it answers the request.
+    """
     now = utcnow()
     if contribution is None:
         contribution = FamilyContribution(
@@ -97,6 +108,7 @@ def save_contribution(
             created_at=now,
             title="",
             text="",
+            request_id=request_id,
         )
         db.add(contribution)
         action = "family_contribution.created"
@@ -158,6 +170,8 @@ def submit_contribution(db: Session, membership: Membership, contribution: Famil
     contribution.updated_at = now
     db.flush()
     _record(db, "family_contribution.submitted", contribution, membership.user)
+    if contribution.request_id is not None:
+        requests.mark_answered(db, db.get(ContributionRequest, contribution.request_id), membership.user)
 
 
 # Staff --------------------------------------------------------------------------------------------

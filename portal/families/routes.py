@@ -9,6 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from portal.authoring import prepublication, requests
+from portal.authoring.models import RequestStatus
 from portal.db import get_session
 from portal.families import contributions, family_pages, uploads
 from portal.families.contribution_forms import ButtonForm, ContributionForm, FileForm
@@ -21,6 +23,7 @@ from portal.security.models import Role, User
 from portal.security.permissions import requires
 
 bp = Blueprint("family", __name__, url_prefix="/family")
+ANSWER_TITLE = "My answer to the author's question"
 
 
 def _me() -> User:
@@ -43,10 +46,13 @@ def my_family_reviews() -> list[dict]:
 @bp.route("/reviews/<int:review_id>")
 @requires(Role.FAMILY)
 def about(review_id: int):
-    membership = load_own_family_membership(get_session(), _me(), review_id)
+    db = get_session()
+    membership = load_own_family_membership(db, _me(), review_id)
     return render_template(
         "families/about.html",
         review=membership.review,
+        asked=requests.open_for_family_member(db, membership),
+        to_read=prepublication.drafts_to_read(db, _me(), review_id=review_id)[0],
         where=family_pages.stage_sentence(membership.review),
         sections=EXPLANATION,
         version=EXPLANATION_VERSION,
@@ -159,8 +165,11 @@ def contributions_list(review_id: int):
     return render_template("families/contributions/list.html", review=membership.review, contributions=rows)
 
 
-def _save(membership, contribution, form: ContributionForm):
-    """Save what was typed (and any file); the page to show, or None to show the form again."""
+def _save(membership, contribution, form: ContributionForm, asked=None):
+    """Save what was typed (and any file); the page to show, or None to show the form again.
+
+    ``asked`` is the author's request a new contribution answers, if any.
+    """
     db = get_session()
     upload = _uploaded(form.file)
     if upload is not None:
@@ -176,7 +185,12 @@ def _save(membership, contribution, form: ContributionForm):
         return None
     try:
         contribution = contributions.save_contribution(
-            db, membership, contribution, title=form.title.data, text=form.text.data or ""
+            db,
+            membership,
+            contribution,
+            title=form.title.data,
+            text=form.text.data or "",
+            request_id=asked.id if asked else None,
         )
         if upload is not None:
             contributions.add_file(db, contribution, original_name=upload[0], data=upload[1], by=_me())
@@ -230,6 +244,41 @@ def contribution(review_id: int, contribution_id: int):
         form=form,
         contribution=item,
         file_form=FileForm(prefix="another"),
+        asked=_asked_in(item),
+    )
+
+
+def _asked_in(contribution):
+    """The author's request a contribution answers, to show the question beside it; or None."""
+    if contribution.request_id is None:
+        return None
+    return requests.family_request(get_session(), contribution.membership, contribution.request_id)
+
+
+@bp.route("/reviews/<int:review_id>/requests/<int:request_id>", methods=["GET", "POST"])
+@requires(Role.FAMILY)
+def answer_request(review_id: int, request_id: int):
+    membership, refusal = _contributing(review_id)
+    if refusal:
+        return refusal
+    db = get_session()
+    asked = requests.family_request(db, membership, request_id)
+    if asked is None:
+        abort(404)
+    started = requests.contribution_answering(db, asked)
+    if started is not None:
+        return redirect(url_for("family.contribution", review_id=review_id, contribution_id=started.id))
+    if asked.status != RequestStatus.OPEN.value:
+        abort(404)
+    form = ContributionForm()
+    if not form.is_submitted():
+        form.title.data = ANSWER_TITLE
+    if form.validate_on_submit():
+        page = _save(membership, None, form, asked=asked)
+        if page is not None:
+            return page
+    return render_template(
+        "families/contributions/form.html", review=membership.review, form=form, contribution=None, asked=asked
     )
 
 

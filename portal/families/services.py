@@ -404,7 +404,7 @@ def send_update(db: Session, review: Review, subject: str, body: str, actor: Use
     db.flush()
     result = UpdateSent(update)
     for member in all_family_members(db, review):
-        channel = _channel_for(member)
+        channel = channel_for(member)
         if channel is None:
             result.unreachable.append(member)
             continue
@@ -432,7 +432,7 @@ def send_update(db: Session, review: Review, subject: str, body: str, actor: Use
     return result
 
 
-def _channel_for(member: FamilyMember) -> Channel | None:
+def channel_for(member: FamilyMember) -> Channel | None:
     """How an update reaches them: their preferred way, or None when we lack what it needs."""
     preferred = member.preferred_channel_enum
     if preferred == PreferredChannel.LETTER:

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user
 
+from portal.authoring import requests
 from portal.db import get_session
 from portal.notifications.models import MessageStatus, OutboxMessage
 from portal.security.models import Role
@@ -20,10 +21,15 @@ def home():
     if not current_user.is_authenticated:
         return render_template("pages/start.html")
     context = {}
+    db = get_session()
     if current_user.role == Role.COORDINATOR:
         # Messages given up on need a coordinator's eye: the home page says how many there are.
         failed = sa.select(sa.func.count()).where(OutboxMessage.status == MessageStatus.FAILED.value)
-        context["failed_messages"] = get_session().scalar(failed) or 0
+        context["failed_messages"] = db.scalar(failed) or 0
+        context["overdue_requests"] = requests.overdue_count(db)
+    elif current_user.role == Role.PRACTITIONER:
+        context["requests_waiting"], context["requests_for_me"] = requests.open_for(db, current_user)
+        context["request_overdue"] = requests.is_overdue
     return render_template(f"pages/home_{current_user.role}.html", **context)
 
 

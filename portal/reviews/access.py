@@ -25,6 +25,11 @@ class Part(enum.Enum):
     AGENCY_RETURNS = "agency information returns"
     MONITORING = "regulation 14 monitoring requests"
     FAMILY = "family members: their details, consent and the updates written for them"
+    REQUESTS = "contribution requests and the inbox of everything gathered for the author"
+    DRAFTS = "drafts of the report"
+    ANONYMISATION = "protected terms and the anonymisation check"
+    PUBLICATION = "the publication decision and its dates"
+    ACTION_PLAN = "learning points, actions and the briefing's read rates"
     MANAGE = "changing anything about the review"
 
 
@@ -32,10 +37,24 @@ class Part(enum.Enum):
 # and where it has reached; their own pages (contributions, events) come from their capabilities.
 PARTS_BY_MEMBERSHIP: dict[MembershipKind, frozenset[Part]] = {
     MembershipKind.AUTHOR: frozenset(
-        {Part.SUMMARY, Part.TIMELINE, Part.MEMBERS, Part.RAPID_REVIEW, Part.MONITORING, Part.FAMILY}
+        {
+            Part.SUMMARY,
+            Part.TIMELINE,
+            Part.MEMBERS,
+            Part.RAPID_REVIEW,
+            Part.MONITORING,
+            Part.FAMILY,
+            Part.REQUESTS,
+            Part.DRAFTS,
+            Part.ANONYMISATION,
+            Part.PUBLICATION,
+            Part.ACTION_PLAN,
+        }
     ),
-    MembershipKind.PANEL_MEMBER: frozenset({Part.SUMMARY, Part.TIMELINE, Part.MEMBERS, Part.RAPID_REVIEW}),
-    MembershipKind.AGENCY_LEAD: frozenset({Part.SUMMARY, Part.AGENCY_RETURNS}),
+    MembershipKind.PANEL_MEMBER: frozenset(
+        {Part.SUMMARY, Part.TIMELINE, Part.MEMBERS, Part.RAPID_REVIEW, Part.ACTION_PLAN}
+    ),
+    MembershipKind.AGENCY_LEAD: frozenset({Part.SUMMARY, Part.AGENCY_RETURNS, Part.ACTION_PLAN}),
     MembershipKind.PRACTITIONER: frozenset({Part.SUMMARY}),
     MembershipKind.FAMILY: frozenset({Part.SUMMARY}),
 }

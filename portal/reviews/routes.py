@@ -14,7 +14,7 @@ from portal.db import get_session
 from portal.reviews import clocks, memberships, rapid_review, services
 from portal.reviews.access import Part, load_review_for
 from portal.reviews.forms import IncidentForm, MonitoringForm, MoveForm, StageFilterForm
-from portal.reviews.models import Stage
+from portal.reviews.models import MembershipKind, Stage
 from portal.security.forms import ConfirmForm
 from portal.security.models import Role
 from portal.security.permissions import SIGNED_IN, requires
@@ -75,7 +75,7 @@ def new_review():
 def review(review_id: int):
     db = get_session()
     review, access = load_review_for(db, current_user, review_id)
-    context = {"review": review, "access": access, "Part": Part, "Stage": Stage}
+    context = {"review": review, "access": access, "Part": Part, "Stage": Stage, "MembershipKind": MembershipKind}
     if access.can(Part.TIMELINE):
         context["timeline"] = services.timeline(db, review, access)
         context["clocks"] = clocks.load_clocks(db, review, current_app.config, clocks.london_today())

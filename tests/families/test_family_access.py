@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 import sqlalchemy as sa
 
+from portal.authoring.models import ContributionRequest
 from portal.consent import ledger
 from portal.consent.models import ConsentScope
 from portal.db import utcnow
@@ -51,6 +52,7 @@ OF_THIS_REVIEW = frozenset({FAMILY_MEMBER, SAME_REVIEW_FAMILY})
 # A contribution in the URL belongs to "the family member"; anyone else, even family of the review, gets 404.
 OWN_ONLY = frozenset({FAMILY_MEMBER})
 CONTRIBUTION = "/family/reviews/{review}/contributions/{contribution}"
+ANSWER = "/family/reviews/{review}/requests/{request}"
 
 CHOICES = {
     "updates": "yes",
@@ -106,6 +108,16 @@ ROUTES: list[Route] = [
     # No file chosen: the page comes back asking for one (the file itself is tested in test_contributions.py).
     Route("family.add_contribution_file", "POST", CONTRIBUTION + "/files", OWN_ONLY, data={"another-add": "x"}),
     Route("family.remove_contribution_file", "POST", CONTRIBUTION + "/files/{file}/remove", OWN_ONLY, ok=302),
+    # The author's request in the URL was made to "the family member"; anyone else gets 404.
+    Route("family.answer_request", "GET", ANSWER, OWN_ONLY),
+    Route(
+        "family.answer_request",
+        "POST",
+        ANSWER,
+        OWN_ONLY,
+        ok=302,
+        data={"title": "My answer", "text": "He was kind.", "save": "Save as draft"},
+    ),
 ]
 
 
@@ -155,8 +167,9 @@ def enter_as(client, db, scene: Scene, visitor: str):
     return person
 
 
-def contribution_for(app, db, scene: Scene, visitor: str, person) -> dict[str, int]:
-    """A draft with a file, by the visitor when they are "the family member", else by someone else of the review."""
+def _owner_agreeing(db, scene: Scene, visitor: str, person) -> Membership:
+    """The family membership the object belongs to ("the family member"'s own, else someone else's of the
+    review); the owner and the visitor have both chosen to contribute, so only ownership decides."""
     owner = person
     if visitor != FAMILY_MEMBER:
         owner = make_user(db, role=Role.FAMILY)
@@ -174,6 +187,30 @@ def contribution_for(app, db, scene: Scene, visitor: str, person) -> dict[str, i
                 given=True,
                 text_version=EXPLANATION_VERSION,
             )
+    return membership
+
+
+def request_for(db, scene: Scene, visitor: str, person) -> dict[str, int]:
+    """An open request from the author, to the visitor when they are "the family member", else to someone else."""
+    membership = _owner_agreeing(db, scene, visitor, person)
+    asked = ContributionRequest(
+        review_id=scene.review.id,
+        membership_id=membership.id,
+        recipient_id=membership.user_id,
+        recipient_kind=MembershipKind.FAMILY.value,
+        prompt="What was he like?",
+        due_on=utcnow().date(),
+        asked_by_id=scene.review.created_by_id,
+    )
+    db.add(asked)
+    db.commit()
+    return {"request": asked.id}
+
+
+def contribution_for(app, db, scene: Scene, visitor: str, person) -> dict[str, int]:
+    """A draft with a file, by the visitor when they are "the family member", else by someone else of the review."""
+    membership = _owner_agreeing(db, scene, visitor, person)
+    owner = membership.user
     with app.app_context():
         item = contributions.save_contribution(db, membership, None, title="Mine", text="My words")
         added = contributions.add_file(db, item, original_name="photo.png", data=SAMPLES["png"], by=owner)
@@ -196,6 +233,8 @@ def test_only_the_expected_visitors_get_in(client, db, scene, route, visitor):
     ids = None
     if "/contributions" in route.url:
         ids = contribution_for(client.application, db, scene, visitor, person)
+    if "/requests/" in route.url:
+        ids = request_for(db, scene, visitor, person)
     response = visit(client, route, scene, signed_in=visitor != ANONYMOUS, ids=ids)
     expected = route.expected(visitor)
     assert response.status_code == expected, f"{visitor} on {route.id}: {response.status_code}, expected {expected}"

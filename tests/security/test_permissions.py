@@ -54,17 +54,20 @@ ROUTES = {
 
 
 # Review routes have their own, larger access table (memberships too): tests/reviews/test_access.py;
-# events, reflections and the outbox theirs in tests/events/.
+# events, reflections and the outbox theirs in tests/events/; families, authoring, learning in theirs.
 REVIEW_BLUEPRINTS = {"reviews", "rapid_review", "memberships", "clocks"}
 EVENT_BLUEPRINTS = {"events", "event_admin", "reflections", "notifications"}
 FAMILY_BLUEPRINTS = {"family", "family_admin"}  # tests/families/
+AUTHORING_BLUEPRINTS = {"requests", "inbox", "drafts", "anonymisation", "prepublication", "publication"}
+LEARNING_BLUEPRINTS = {"learning", "learning_public"}  # tests/learning/
 
 
 def test_the_access_table_covers_every_route(app):
     endpoints = {
         rule.endpoint
         for rule in app.url_map.iter_rules()
-        if rule.endpoint.split(".")[0] not in REVIEW_BLUEPRINTS | EVENT_BLUEPRINTS | FAMILY_BLUEPRINTS
+        if rule.endpoint.split(".")[0]
+        not in REVIEW_BLUEPRINTS | EVENT_BLUEPRINTS | FAMILY_BLUEPRINTS | AUTHORING_BLUEPRINTS | LEARNING_BLUEPRINTS
         and rule.endpoint not in UNDECLARED_ALLOWED
     }
     assert endpoints == set(ROUTES), "add new routes to ROUTES with what each visitor should get"

@@ -1,0 +1,26 @@
+"""Every route of the learning pages is in one of the access tables in tests/learning/."""
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+from tests.security.test_permissions import LEARNING_BLUEPRINTS
+
+
+def access_tables():
+    """Every ``test_*_access`` module here: each holds a ROUTES table of who may use what."""
+    folder = Path(__file__).parent
+    names = sorted(info.name for info in pkgutil.iter_modules([str(folder)]) if info.name.endswith("_access"))
+    return [importlib.import_module(f"tests.learning.{name}") for name in names]
+
+
+def test_every_route_is_in_an_access_table(app):
+    endpoints = {
+        rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.split(".")[0] in LEARNING_BLUEPRINTS
+    }
+    covered = {route.endpoint for table in access_tables() for route in table.ROUTES}
+    missing = endpoints - covered
+    assert not missing, (
+        f"add these routes to an access table in tests/learning/ with who may use them: {sorted(missing)}"
+    )
+    assert covered <= endpoints, f"the tables name routes that do not exist: {sorted(covered - endpoints)}"

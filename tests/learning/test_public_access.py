@@ -1,0 +1,72 @@
+"""The public learning pages are open to everyone, signed in or not, and show only what is published.
+
+Every visitor gets the same answer on every row of ROUTES: the page for published material, 404 for
+a review that is not published, whoever asks (a coordinator included: the public page is not a way
+to preview). ``tests/learning/test_access_coverage.py`` fails for a route missing from the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from portal.authoring.models import PublicationDecision
+from portal.reviews.models import MembershipKind, Stage
+from portal.security.models import Role
+from tests.authoring.test_publication import FINAL_WORDS, decided, ready_review
+from tests.conftest import sign_in, text_of
+from tests.factories import make_agency, make_membership, make_user
+
+ANONYMOUS = "anonymous"
+VISITORS = {
+    ANONYMOUS: None,
+    "coordinator": (Role.COORDINATOR, None),
+    "the review's author": (Role.AUTHOR, MembershipKind.AUTHOR),
+    "panel member": (Role.PRACTITIONER, MembershipKind.PANEL_MEMBER),
+    "practitioner, no membership": (Role.PRACTITIONER, None),
+    "family member of the review": (Role.FAMILY, MembershipKind.FAMILY),
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    url: str
+    status: int  # the same for every visitor
+    shows: str | None = None
+
+
+ROUTES: list[Route] = [
+    Route("learning_public.reviews", "/learning", 200),
+    Route("learning_public.review", "/learning/{published}", 200, shows=FINAL_WORDS),
+    Route("learning_public.review", "/learning/{unpublished}", 404),
+]
+
+
+@pytest.fixture
+def scene(db, coordinator):
+    review = ready_review(db, coordinator)
+    published = decided(db, review, coordinator, published=True)
+    waiting_review = ready_review(db, coordinator, stage=Stage.PRE_PUBLICATION)
+    waiting = decided(db, waiting_review, coordinator, PublicationDecision.PUBLISH)
+    waiting.public_slug = "child-not-yet-public"
+    waiting.online_until = published.online_until
+    db.commit()
+    return review, {"published": published.public_slug, "unpublished": waiting.public_slug}
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.url)
+def test_everyone_gets_the_same_answer(client, db, scene, route, visitor):
+    review, slugs = scene
+    if VISITORS[visitor] is not None:
+        role, kind = VISITORS[visitor]
+        person = make_user(db, role=role, agency=make_agency(db) if kind == MembershipKind.PANEL_MEMBER else None)
+        if kind is not None:
+            make_membership(db, review, person, kind)
+        sign_in(client, person)
+    response = client.get(route.url.format(**slugs))
+    assert response.status_code == route.status, f"{visitor} on {route.url}: {response.status_code}"
+    if route.shows:
+        assert route.shows in text_of(response.text)
