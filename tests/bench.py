@@ -25,7 +25,7 @@ from tests.conftest import csrf_token, make_test_app
 ROUNDS = 200
 # "{review}" stands for the demo review's id, "{event}" for the demo practitioner event's.
 PAGES = {
-    "anonymous": ["/", "/sign-in", "/accessibility", "/healthz"],
+    "anonymous": ["/", "/sign-in", "/accessibility", "/healthz", "/learning"],
     "practitioner": [
         "/",
         "/account",
@@ -36,6 +36,9 @@ PAGES = {
         "/events/{event}",
         "/events/mine",
         "/reflections",
+        "/requests",
+        "/briefings",
+        "/drafts-to-read",
     ],
     "coordinator": [
         "/",
@@ -48,6 +51,15 @@ PAGES = {
         "/events/{event}/registrations",
         "/reviews/{review}/family",
         "/reviews/{review}/family/letters",
+        "/reviews/{review}/requests",
+        "/reviews/{review}/inbox",
+        "/reviews/{review}/drafts",
+        "/reviews/{review}/pre-publication",
+        "/reviews/{review}/protected-terms",
+        "/reviews/{review}/publication",
+        "/reviews/{review}/action-plan",
+        "/requests/overdue",
+        "/action-plans/overdue",
     ],
     "family": [
         "/",
