@@ -590,6 +590,10 @@ class Publication(Base):
             "short_notice_acknowledged_at IS NULL OR short_notice_acknowledged_by_id IS NOT NULL",
             name="short_notice_acknowledged_by",
         ),
+        sa.CheckConstraint(
+            "taken_down_at IS NULL OR (published_at IS NOT NULL AND taken_down_by_id IS NOT NULL)",
+            name="taken_down_by",
+        ),
         # The public list: what is online, newest publication first.
         sa.Index("ix_publications_published", "published_at", "publication_date"),
     )
@@ -612,6 +616,9 @@ class Publication(Base):
     public_slug: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
     online_until: Mapped[date | None]  # at least the period in TIMINGS.md after publication
     nspcc_sent_on: Mapped[date | None]
+    # Taken down once its time online was up: published_at stays, as the record of publication.
+    taken_down_at: Mapped[datetime | None]
+    taken_down_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     review: Mapped[Review] = relationship()
     draft: Mapped[Draft | None] = relationship()
@@ -620,3 +627,7 @@ class Publication(Base):
     @property
     def decision_enum(self) -> PublicationDecision:
         return PublicationDecision(self.decision)
+
+    @property
+    def online(self) -> bool:
+        return self.published_at is not None and self.taken_down_at is None

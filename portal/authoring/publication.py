@@ -29,7 +29,6 @@ from portal.reviews.models import Review, Stage
 from portal.reviews.services import ReviewRuleError, move_review
 from portal.richtext import plain_text, rich_text_from_input
 from portal.security import audit
-from portal.security.audit import AuditEvent
 from portal.security.models import User
 from portal.templating import long_date
 from portal.working_days import working_days_between
@@ -115,18 +114,6 @@ def short_notices(publication: Publication, closures: frozenset[date], config: M
         for recipient, sent_on in sent
         if sent_on is not None and sent_on > latest
     ]
-
-
-def taken_down_at(db: Session, publication: Publication):
-    """When the public page was taken down, from the audit trail; None while it is up or never went up."""
-    if publication.published_at is not None or publication.public_slug is None:
-        return None
-    return db.scalar(
-        sa.select(AuditEvent.occurred_at)
-        .where(AuditEvent.action == "publication.taken_down", AuditEvent.object_id == str(publication.id))
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    )
 
 
 # The decision ---------------------------------------------------------------------------------------
@@ -439,14 +426,15 @@ def unique_slug(db: Session, review: Review) -> str:
 
 def take_down(db: Session, publication: Publication, actor: User, today: date) -> None:
     """Take the public page down: only once it has been online for the period TIMINGS.md asks."""
-    if publication.published_at is None:
+    if not publication.online:
         raise PublicationRefused("The public page is not online")
     if today < publication.online_until:
         raise PublicationRefused(
             f"The page must stay online until {long_date(publication.online_until)}: at least {ONLINE_MONTHS} months"
             " after publication"
         )
-    publication.published_at = None
+    publication.taken_down_at = utcnow()
+    publication.taken_down_by_id = actor.id
     audit.record(
         db,
         "publication.taken_down",

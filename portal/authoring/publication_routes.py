@@ -69,10 +69,7 @@ def overview(review_id: int):
         final=publishing.final_version(db, review),
         notices=publishing.short_notices(publication, closures, current_app.config) if publication else [],
         problems=publishing.problems_before_publishing(db, review, publication, today) if publication else [],
-        taken_down_at=publishing.taken_down_at(db, publication) if publication else None,
-        can_take_down=publication is not None
-        and publication.published_at is not None
-        and today >= publication.online_until,
+        can_take_down=publication is not None and publication.online and today >= publication.online_until,
         is_coordinator=access.is_coordinator,
         notice_days=clocks.clock_length(current_app.config, "CLOCK_FINAL_REPORT_WORKING_DAYS"),
     )

@@ -1,8 +1,8 @@
 """What the public learning pages may show: published reviews only, and only their published parts.
 
-A page is public while its publication has ``published_at`` set; taking it down clears that, so a
-page past its ``online_until`` date stays up until someone decides otherwise (the period is a
-minimum). Everything read here is already anonymised: the anonymised name, the final version that
+A page is public from ``published_at`` until it is taken down (``taken_down_at``), so a page past
+its ``online_until`` date stays up until someone decides otherwise (the period is a minimum).
+Everything read here is already anonymised: the anonymised name, the final version that
 passed the anonymisation gate, the learning summary, the information about improvements and a
 published briefing. The reason for not publishing, other versions, comments and people's names are
 never loaded.
@@ -43,7 +43,7 @@ class PublicReview:
 
 
 def _published() -> sa.ColumnElement[bool]:
-    return Publication.published_at.is_not(None)
+    return sa.and_(Publication.published_at.is_not(None), Publication.taken_down_at.is_(None))
 
 
 def published_reviews(db: Session, *, page: int = 1, per_page: int = REVIEWS_PER_PAGE) -> tuple[list[Publication], int]:

@@ -436,7 +436,8 @@ def test_the_page_can_be_taken_down_once_its_time_is_up(as_coordinator, client, 
     response = submit(as_coordinator, page_url(review, "/take-down"), {}, page=page_url(review))
     assert response.status_code == 302
     db.refresh(publication)
-    assert publication.published_at is None
+    assert publication.taken_down_at is not None and publication.taken_down_by_id == coordinator.id
+    assert publication.published_at is not None  # the record that it was published stays
     assert len(actions(db, "publication.taken_down")) == 1
     assert "The public learning page was taken down" in text_of(as_coordinator.get(page_url(review)).text)
     assert as_coordinator.get(f"/learning/{publication.public_slug}").status_code == 404
