@@ -15,6 +15,10 @@ from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from portal.authoring import anonymisation
+from portal.authoring import drafts as draft_services
+from portal.authoring import requests as request_services
+from portal.authoring.models import ContributionRequest, Draft, ProtectedTerm, TermCategory
 from portal.config import PROJECT_ROOT
 from portal.consent import ledger
 from portal.consent.models import ConsentChannel, ConsentScope
@@ -23,11 +27,21 @@ from portal.events import services as event_services
 from portal.events.models import Attendance, Audience, Event, EventKind, Mode, Registration, RegistrationStatus
 from portal.families import services as family_services
 from portal.families.models import FamilyMember, PreferredChannel
+from portal.learning import services as learning_services
+from portal.learning.models import LearningPoint
 from portal.notifications import worker
 from portal.notifications.senders import sender_for
 from portal.reviews import memberships as membership_services
 from portal.reviews import services as review_services
-from portal.reviews.models import AgencyReturnRequest, MembershipKind, RapidReview, Reg11Criterion, Review, Stage
+from portal.reviews.models import (
+    AgencyReturnRequest,
+    Membership,
+    MembershipKind,
+    RapidReview,
+    Reg11Criterion,
+    Review,
+    Stage,
+)
 from portal.security import audit, services
 from portal.security.models import Role
 from portal.security.passwords import verify_password
@@ -158,6 +172,7 @@ def demo_seed(password: str, as_json: bool) -> None:
         people[email] = user
     db.flush()
     review_created = _seed_demo_review(db, people)
+    authors_work_added = _seed_demo_authors_work(db, people)
     events_created = _seed_demo_events(db, people)
     db.commit()
     if as_json:
@@ -165,6 +180,8 @@ def demo_seed(password: str, as_json: bool) -> None:
         return
     if review_created:
         click.echo(f"Created the demo review {DEMO_REVIEW_REFERENCE} ({DEMO_REVIEW_NAME}).")
+    if authors_work_added:
+        click.echo(f"Added the author's work to {DEMO_REVIEW_REFERENCE}: {', '.join(authors_work_added)}.")
     if events_created:
         click.echo(f"Created {events_created} demo learning events.")
     click.echo("Demo accounts (development only):")
@@ -283,6 +300,126 @@ def _seed_demo_review(db, people: dict) -> bool:
         )
     review_services.move_review(db, review, Stage.CSPR_IN_PROGRESS, "Author and panel appointed", coordinator)
     _date_the_demo_story(db, review, aware_on, notified_on, record.decided_on)
+    return True
+
+
+# The child's real first name, protected in the demo review. No other seeded text may hold it: the
+# demo's draft must pass the anonymisation check as it stands.
+DEMO_CHILD_FIRST_NAME = "Harry"
+DEMO_REQUEST_PROMPT = (
+    "What did your service know about the family in the six months before the admission, "
+    "and what did you share with children's social care?"
+)
+DEMO_REQUEST_ANSWER = (
+    "The health visiting team made four home visits in those six months.\n\n"
+    "At the third visit the health visitor saw a small bruise on the baby's cheek and discussed it with "
+    "the named nurse for safeguarding. The explanation given was thought plausible, so no referral was made "
+    "to children's social care."
+)
+DEMO_DRAFT_SECTIONS = {
+    "Introduction": "This review looks at how agencies worked together for Child H, a baby admitted to "
+    "hospital with injuries that could not be explained. The LSCP Executive commissioned it as a local "
+    "child safeguarding practice review.",
+    "The child and family": "Child H lived at home with a parent and saw a grandparent most weeks. "
+    "The family was known to health services through routine health visiting.",
+    "Practice episodes": "Three episodes are considered: the home visits in the months before the "
+    "admission, the assessment on admission to hospital, and the first strategy discussion.",
+    "Findings": "One agency knew of an earlier bruise and the others did not. Without a shared "
+    "chronology, no practitioner could see the pattern.",
+    "Recommendations": "The partnership should agree how a bruise on a baby who is not yet mobile is "
+    "shared between agencies, and check within a year that the agreement is followed.",
+}
+DEMO_LEARNING_POINT = (
+    "A bruise on a baby who is not yet mobile is shared with children's social care, whatever explanation is given."
+)
+DEMO_ACTION = (
+    "Refresh the health visiting team's training on bruising in babies who are not yet mobile, "
+    "then audit the referrals made in the following three months."
+)
+DEMO_ACTION_LEAD = "Named nurse for safeguarding children"
+
+
+def _seed_demo_authors_work(db, people: dict) -> list[str]:
+    """What the author has done so far, each piece added only when missing; what was added, for the operator.
+
+    Everything goes through the same services as the author's pages, so the demo has the audit trail,
+    messages and version numbers the pages would have made.
+    """
+    review = db.scalar(sa.select(Review).where(Review.reference == DEMO_REVIEW_REFERENCE))
+    author = people["author@demo.example.org"]
+    health_visitor = people["health.visitor@demo.example.org"]
+    steps = (
+        ("an answered contribution request", lambda: _seed_demo_request(db, review, author, health_visitor)),
+        ("a protected term", lambda: _seed_demo_protected_term(db, review, author)),
+        ("draft version 1", lambda: _seed_demo_draft(db, review, author)),
+        ("a learning point with an action", lambda: _seed_demo_learning(db, review, author, health_visitor)),
+    )
+    return [piece for piece, add in steps if add()]
+
+
+def _seed_demo_request(db, review: Review, author, health_visitor) -> bool:
+    """The author asks the health visitor, who answers in text and sends it; False when she was already asked."""
+    asked = sa.select(ContributionRequest.id).where(
+        ContributionRequest.review_id == review.id, ContributionRequest.recipient_id == health_visitor.id
+    )
+    if db.scalar(asked) is not None:
+        return False
+    lead = db.scalar(
+        sa.select(Membership).where(
+            Membership.review_id == review.id,
+            Membership.user_id == health_visitor.id,
+            Membership.kind == MembershipKind.AGENCY_LEAD.value,
+            Membership.ended_at.is_(None),
+        )
+    )
+    (request,) = request_services.ask(
+        db,
+        review,
+        [lead.id],
+        prompt=DEMO_REQUEST_PROMPT,
+        guidance=None,
+        working_days=request_services.DEFAULT_WORKING_DAYS,
+        actor=author,
+    )
+    request_services.save_answer(db, request, text=DEMO_REQUEST_ANSWER, by=health_visitor)
+    request_services.send_answer(db, request, by=health_visitor)
+    return True
+
+
+def _seed_demo_protected_term(db, review: Review, author) -> bool:
+    protected = sa.select(ProtectedTerm.id).where(
+        ProtectedTerm.review_id == review.id, sa.func.lower(ProtectedTerm.term) == DEMO_CHILD_FIRST_NAME.lower()
+    )
+    if db.scalar(protected) is not None:
+        return False
+    anonymisation.add_term(db, review, DEMO_CHILD_FIRST_NAME, TermCategory.CHILD_NAME, author)
+    return True
+
+
+def _seed_demo_draft(db, review: Review, author) -> bool:
+    """Version 1 written in the portal under the suggested headings; False when the review has any version."""
+    if db.scalar(sa.select(Draft.id).where(Draft.review_id == review.id)) is not None:
+        return False
+    draft = draft_services.create_written_draft(db, review.id, by=author)
+    for section in list(draft.sections):
+        draft_services.change_section(
+            db, draft, section, heading=section.heading, body=DEMO_DRAFT_SECTIONS[section.heading], by=author
+        )
+    return True
+
+
+def _seed_demo_learning(db, review: Review, author, health_visitor) -> bool:
+    """One learning point whose action the health visitor's agency owns, due in a few months."""
+    if db.scalar(sa.select(LearningPoint.id).where(LearningPoint.review_id == review.id)) is not None:
+        return False
+    point = learning_services.add_learning_point(db, review, DEMO_LEARNING_POINT, by=author)
+    details = learning_services.ActionDetails(
+        description=DEMO_ACTION,
+        agency_id=health_visitor.agency_id,
+        lead_name=DEMO_ACTION_LEAD,
+        due_on=learning_services.today() + timedelta(days=120),
+    )
+    learning_services.add_action(db, point, details, by=author)
     return True
 
 

@@ -284,3 +284,73 @@ def test_demo_seed_gives_each_demo_family_member_their_details_and_consent_only_
         ("updates", "letter", True, "recorded_by_staff"),
         ("see_draft", None, True, "recorded_by_staff"),
     }
+
+
+def test_demo_seed_adds_the_authors_work_once(app, db):
+    from portal.authoring.anonymisation import check_version
+    from portal.authoring.drafts import SUGGESTED_HEADINGS
+    from portal.authoring.models import ContributionRequest, Draft, ProtectedTerm
+    from portal.learning.models import LearningPoint
+    from portal.learning.services import today
+    from portal.notifications.models import OutboxMessage
+    from portal.reviews.models import Review
+    from portal.richtext import plain_text
+
+    seed(app)
+    seed(app)
+
+    review = db.scalar(sa.select(Review).where(Review.reference == "LSCP-2026-004"))
+    author = db.scalar(sa.select(User).where(User.email == "author@demo.example.org"))
+    health_visitor = db.scalar(sa.select(User).where(User.email == "health.visitor@demo.example.org"))
+
+    (request,) = db.scalars(sa.select(ContributionRequest).where(ContributionRequest.review_id == review.id)).all()
+    assert (request.asked_by, request.recipient, request.status) == (author, health_visitor, "answered")
+    assert (request.answer.status, request.answer.files) == ("submitted", [])
+    assert "four home visits" in plain_text(request.answer.text)
+    messages = db.execute(
+        sa.select(OutboxMessage.kind, OutboxMessage.status).where(OutboxMessage.recipient_id == health_visitor.id)
+    ).all()
+    assert ("contribution_request", "pending") in messages, "the health visitor was told she had been asked"
+    assert ("contribution_request_reminder", "pending") not in messages, "no reminder once she has answered"
+
+    terms = db.execute(sa.select(ProtectedTerm.term, ProtectedTerm.category)).all()
+    assert terms == [("Harry", "child_name")]
+
+    (draft,) = db.scalars(sa.select(Draft).where(Draft.review_id == review.id)).all()
+    assert (draft.version, draft.kind, draft.created_by, draft.shared_at) == (1, "written", author, None)
+    assert [section.heading for section in draft.sections] == list(SUGGESTED_HEADINGS)
+    assert all(plain_text(section.body).strip() for section in draft.sections), "every section has some words"
+    assert check_version(db, review, draft).hits == [], "the demo draft names no one and holds no personal data"
+
+    (point,) = db.scalars(sa.select(LearningPoint).where(LearningPoint.review_id == review.id)).all()
+    (action,) = point.actions
+    assert (action.agency_id, action.status) == (health_visitor.agency_id, "not_started")
+    assert action.due_on > today()
+
+
+def test_demo_seed_says_what_it_added_of_the_authors_work_only_the_first_time(app, db):
+    first = flask(app, "demo", "seed")
+    second = flask(app, "demo", "seed")
+
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert "Added the author's work to LSCP-2026-004: an answered contribution request" in first.output
+    assert "author's work" not in second.output
+
+
+def test_demo_seed_protects_the_childs_first_name_and_no_other_seeded_text_holds_it(app, db):
+    from portal.authoring.detectors import HitKind, find_hits
+    from portal.db import Base
+
+    seed(app)
+
+    found = []
+    for table in Base.metadata.sorted_tables:
+        if table.name == "protected_terms":
+            continue
+        columns = [column for column in table.columns if isinstance(column.type, sa.String)]
+        for row in db.execute(sa.select(*columns)) if columns else ():
+            for column, value in zip(columns, row, strict=True):
+                hits = find_hits(value, ["Harry"]) if isinstance(value, str) else []
+                if any(hit.kind == HitKind.PROTECTED_TERM for hit in hits):
+                    found.append(f"{table.name}.{column.name}")
+    assert found == []
