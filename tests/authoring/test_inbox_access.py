@@ -16,35 +16,25 @@ import sqlalchemy as sa
 
 from portal.authoring import inbox
 from portal.authoring.models import AnswerFile, InboxItem, InboxNote, PanelNote
-from portal.reviews.models import Membership, MembershipKind, Review
+from portal.reviews.models import Membership, Review
 from portal.security.models import Role, User
+from tests import visitors
 from tests.authoring.test_inbox import attach, gather
 from tests.conftest import sign_in, submit
-from tests.factories import make_agency, make_membership, make_review, make_user
+from tests.factories import make_review, make_user
 from tests.reviews.test_access import Route
-
-ANONYMOUS = "anonymous"
-COORDINATOR = "coordinator"
-AUTHOR = "the review's author"
-AUTHOR_UNDECLARED = "the review's author, independence not yet declared"
-OTHER_AUTHOR = "author of another review"
-PANEL_MEMBER = "panel member"
-AGENCY_LEAD = "agency lead"
-PRACTITIONER = "practitioner member"
-FAMILY = "family member of the review"
-FAMILY_OTHER_REVIEW = "family member of another review"
-VISITORS = (
-    ANONYMOUS,
-    COORDINATOR,
+from tests.visitors import (
     AUTHOR,
     AUTHOR_UNDECLARED,
+    COORDINATOR,
     OTHER_AUTHOR,
     PANEL_MEMBER,
-    AGENCY_LEAD,
-    PRACTITIONER,
-    FAMILY,
-    FAMILY_OTHER_REVIEW,
+    VISITORS,
+    assert_answered,
+    fill,
+    visit,
 )
+
 STAFF = frozenset({COORDINATOR, AUTHOR})
 PANEL = frozenset({PANEL_MEMBER})
 
@@ -89,53 +79,26 @@ def scene(app, db) -> Scene:
 
 
 def enter_as(client, db, scene: Scene, visitor: str) -> None:
-    if visitor == ANONYMOUS:
+    """The review's own author (who asked for what is in the inbox) stands for both of the author visitors."""
+    if visitor not in (AUTHOR, AUTHOR_UNDECLARED):
+        visitors.enter_as(client, db, visitor, scene.review, scene.other)
         return
-    memberships = {
-        COORDINATOR: (Role.COORDINATOR, None, scene.review),
-        OTHER_AUTHOR: (Role.AUTHOR, MembershipKind.AUTHOR, scene.other),
-        PANEL_MEMBER: (Role.PRACTITIONER, MembershipKind.PANEL_MEMBER, scene.review),
-        AGENCY_LEAD: (Role.PRACTITIONER, MembershipKind.AGENCY_LEAD, scene.review),
-        PRACTITIONER: (Role.PRACTITIONER, MembershipKind.PRACTITIONER, scene.review),
-        FAMILY: (Role.FAMILY, MembershipKind.FAMILY, scene.review),
-        FAMILY_OTHER_REVIEW: (Role.FAMILY, MembershipKind.FAMILY, scene.other),
-    }
-    if visitor in (AUTHOR, AUTHOR_UNDECLARED):
-        if visitor == AUTHOR_UNDECLARED:
-            # One author at a time: this review's author, before they declared their independence.
-            membership = db.scalar(sa.select(Membership).where(Membership.user_id == scene.author.id))
-            db.delete(membership.declaration)
-            db.commit()
-        sign_in(client, scene.author)
-        return
-    role, kind, where = memberships[visitor]
-    person = make_user(db, role=role, agency=make_agency(db) if role == Role.PRACTITIONER else None)
-    if kind is not None:
-        make_membership(db, where, person, kind)
-    sign_in(client, person)
-
-
-def fill(value, values: dict[str, int]):
-    if isinstance(value, dict):
-        return {key: fill(item, values) for key, item in value.items()}
-    return value.format(**values) if isinstance(value, str) else value
+    if visitor == AUTHOR_UNDECLARED:
+        # One author at a time: this review's author, before they declared their independence.
+        membership = db.scalar(sa.select(Membership).where(Membership.user_id == scene.author.id))
+        db.delete(membership.declaration)
+        db.commit()
+    sign_in(client, scene.author)
 
 
 @pytest.mark.parametrize("visitor", VISITORS)
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.id)
 def test_only_those_listed_get_in(client, db, scene, route, visitor):
     enter_as(client, db, scene, visitor)
-    url = fill(route.url, scene.values)
-    if route.method == "GET":
-        response = client.get(url)
-    else:
-        token_page = "/account/password" if visitor != ANONYMOUS else "/password-reset"
-        response = submit(client, url, fill(route.data, scene.values), page=token_page)
+    response = visit(client, route, scene.values, visitor)
     want = route.expected(visitor)
-    assert response.status_code == want, f"{visitor} on {route.id}: {response.status_code}, expected {want}"
-    if visitor == ANONYMOUS:
-        assert "/sign-in?next=" in response.headers["Location"]
-    elif want == 404:
+    assert_answered(response, visitor, want, route.id)
+    if want == 404:
         assert scene.reference not in response.text
         assert "Health visits" not in response.text
 
@@ -160,9 +123,7 @@ def test_the_author_of_another_review_cannot_reach_this_reviews_items_through_th
 
 
 def test_a_panel_member_of_another_review_cannot_write_here(client, db, scene):
-    person = make_user(db, agency=make_agency(db))
-    make_membership(db, scene.other, person, MembershipKind.PANEL_MEMBER)
-    sign_in(client, person)
+    visitors.enter_as(client, db, PANEL_MEMBER, scene.other)
     url = f"/reviews/{scene.review.id}/panel-notes/new"
     assert submit(client, url, {"text": "Elsewhere"}, page="/account/password").status_code == 404
     assert db.scalar(sa.select(sa.func.count(PanelNote.id)).where(PanelNote.review_id == scene.review.id)) == 1

@@ -21,37 +21,47 @@ from portal.consent.models import ConsentScope
 from portal.db import utcnow
 from portal.reviews.models import MembershipKind, Review, Stage
 from portal.security.models import Role, User
+from tests import visitors
 from tests.conftest import sign_in, submit
 from tests.factories import make_agency, make_membership, make_review, make_user
 from tests.reviews.test_access import Route
+from tests.visitors import (
+    AGENCY_LEAD,
+    ANONYMOUS,
+    AUTHOR,
+    AUTHOR_UNDECLARED,
+    COORDINATOR,
+    FAMILY_OTHER_REVIEW,
+    OTHER_AUTHOR,
+    PANEL_MEMBER,
+    PRACTITIONER,
+    assert_answered,
+    fill,
+    visit,
+)
 
-ANONYMOUS = "anonymous"
-COORDINATOR = "coordinator"
-AUTHOR = "the review's author"
-AUTHOR_UNDECLARED = "the review's author, independence not yet declared"
-OTHER_AUTHOR = "author of another review"
-PANEL_MEMBER = "panel member it was shared with"
+PANEL_READER = "panel member it was shared with"
 PANEL_NOT_SHARED = "panel member it was not shared with"
-AGENCY_LEAD = "agency lead"
-PRACTITIONER = "practitioner member"
-FAMILY = "family member it was shared with"
-FAMILY_OTHER_REVIEW = "family member of another review"
+FAMILY_READER = "family member it was shared with"
 VISITORS = (
     ANONYMOUS,
     COORDINATOR,
     AUTHOR,
     AUTHOR_UNDECLARED,
     OTHER_AUTHOR,
-    PANEL_MEMBER,
+    PANEL_READER,
     PANEL_NOT_SHARED,
     AGENCY_LEAD,
     PRACTITIONER,
-    FAMILY,
+    FAMILY_READER,
     FAMILY_OTHER_REVIEW,
 )
+# The readers are the scene's own people; a panel member the version was not shared with is a new one.
+PLACES = {**visitors.PLACES, PANEL_NOT_SHARED: visitors.PLACES[PANEL_MEMBER]}
 SIGNED_IN = frozenset(VISITORS) - {ANONYMOUS}
 WRITERS = frozenset({COORDINATOR, AUTHOR})
-READERS = frozenset({PANEL_MEMBER, FAMILY})
+READERS = frozenset({PANEL_READER, FAMILY_READER})
+RESPONDERS = frozenset({FAMILY_READER})
 DRAFT = "/reviews/{review}/drafts/{draft}"
 COMMENT = DRAFT + "/comments/{comment}"
 READ = "/drafts-to-read/{draft}"
@@ -82,8 +92,8 @@ ROUTES: list[Route] = [
     Route("prepublication.comment", "GET", READ + "/comment?section={section}", READERS),
     Route("prepublication.comment", "POST", READ + "/comment", READERS, ok=302, data={"text": "A comment"}),
     Route("prepublication.your_comments", "GET", READ + "/your-comments", READERS),
-    Route("prepublication.respond", "GET", READ + "/response", frozenset({FAMILY})),
-    Route("prepublication.respond", "POST", READ + "/response", frozenset({FAMILY}), ok=302, data={"kind": "accurate"}),
+    Route("prepublication.respond", "GET", READ + "/response", RESPONDERS),
+    Route("prepublication.respond", "POST", READ + "/response", RESPONDERS, ok=302, data={"kind": "accurate"}),
 ]
 
 
@@ -91,8 +101,8 @@ ROUTES: list[Route] = [
 class Scene:
     reference: str
     values: dict[str, int]
-    review_id: int
-    other_review_id: int
+    review: Review
+    other: Review
     readers: dict[str, User]
 
 
@@ -136,66 +146,32 @@ def scene(app, db) -> Scene:
             "comment": comment.id,
             "panel_membership": panel_membership.id,
         },
-        review.id,
-        other.id,
-        {PANEL_MEMBER: panel, FAMILY: family},
+        review,
+        other,
+        {PANEL_READER: panel, FAMILY_READER: family},
     )
 
 
 def enter_as(client, db, scene: Scene, visitor: str) -> None:
-    if visitor == ANONYMOUS:
-        return
     if visitor in scene.readers:
         sign_in(client, scene.readers[visitor])
-        return
-    review = db.get(Review, scene.review_id)
-    other = db.get(Review, scene.other_review_id)
-    memberships = {
-        COORDINATOR: (Role.COORDINATOR, None, review),
-        AUTHOR: (Role.AUTHOR, MembershipKind.AUTHOR, review),
-        AUTHOR_UNDECLARED: (Role.AUTHOR, MembershipKind.AUTHOR, review),
-        OTHER_AUTHOR: (Role.AUTHOR, MembershipKind.AUTHOR, other),
-        PANEL_NOT_SHARED: (Role.PRACTITIONER, MembershipKind.PANEL_MEMBER, review),
-        AGENCY_LEAD: (Role.PRACTITIONER, MembershipKind.AGENCY_LEAD, review),
-        PRACTITIONER: (Role.PRACTITIONER, MembershipKind.PRACTITIONER, review),
-        FAMILY_OTHER_REVIEW: (Role.FAMILY, MembershipKind.FAMILY, other),
-    }
-    role, kind, where = memberships[visitor]
-    needs_agency = kind in (MembershipKind.PANEL_MEMBER, MembershipKind.AGENCY_LEAD)
-    person = make_user(db, role=role, agency=make_agency(db) if needs_agency else None)
-    if kind is not None:
-        make_membership(db, where, person, kind, declared=visitor != AUTHOR_UNDECLARED)
-    sign_in(client, person)
-
-
-def fill(value, values: dict[str, int]):
-    if isinstance(value, dict):
-        return {key: fill(item, values) for key, item in value.items()}
-    if isinstance(value, list):
-        return [fill(item, values) for item in value]
-    return value.format(**values) if isinstance(value, str) else value
+    else:
+        visitors.enter_as(client, db, visitor, scene.review, scene.other, PLACES)
 
 
 @pytest.mark.parametrize("visitor", VISITORS)
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.id)
 def test_each_page_lets_in_only_those_who_may_use_it(client, db, scene, route, visitor):
     enter_as(client, db, scene, visitor)
-    url = fill(route.url, scene.values)
-    if route.method == "GET":
-        response = client.get(url)
-    else:
-        token_page = "/account/password" if visitor != ANONYMOUS else "/password-reset"
-        response = submit(client, url, fill(route.data, scene.values), page=token_page)
+    response = visit(client, route, scene.values, visitor)
     want = route.expected(visitor)
-    assert response.status_code == want, f"{visitor} on {route.id}: {response.status_code}, expected {want}"
-    if visitor == ANONYMOUS:
-        assert "/sign-in?next=" in response.headers["Location"]
-    elif want == 404:
+    assert_answered(response, visitor, want, route.id)
+    if want == 404:
         assert scene.reference not in response.text
 
 
 def test_a_refused_visitor_changes_nothing(client, db, scene):
-    enter_as(client, db, scene, PANEL_MEMBER)
+    enter_as(client, db, scene, PANEL_READER)
     url = fill(COMMENT + "/resolve", scene.values)
     assert submit(client, url, {"change_made": "Sneaky"}, page="/account/password").status_code == 404
     assert db.scalar(sa.select(DraftComment.resolved_at).where(DraftComment.id == scene.values["comment"])) is None
@@ -204,7 +180,7 @@ def test_a_refused_visitor_changes_nothing(client, db, scene):
 
 def test_a_version_and_its_comments_are_not_found_through_another_review(client, db, scene):
     enter_as(client, db, scene, COORDINATOR)
-    other, draft, comment = scene.other_review_id, scene.values["draft"], scene.values["comment"]
+    other, draft, comment = scene.other.id, scene.values["draft"], scene.values["comment"]
     assert client.get(f"/reviews/{other}/drafts/{draft}/comments").status_code == 404
     assert client.get(f"/reviews/{other}/drafts/{draft}/readers").status_code == 404
     assert client.get(f"/reviews/{other}/drafts/{draft}/comments/{comment}/reply").status_code == 404

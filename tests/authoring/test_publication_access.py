@@ -14,35 +14,14 @@ from datetime import date
 import pytest
 
 from portal.authoring.models import Publication, PublicationDecision
-from portal.reviews.models import MembershipKind, Review, Stage
+from portal.reviews.models import Review, Stage
 from portal.security.models import Role
 from tests.authoring.test_publication import REASON, decided, ready_review
-from tests.conftest import sign_in, submit
-from tests.factories import make_agency, make_membership, make_user
+from tests.conftest import submit
+from tests.factories import make_user
 from tests.reviews.test_access import Route
+from tests.visitors import AUTHOR, COORDINATOR, VISITORS, assert_answered, enter_as, visit
 
-ANONYMOUS = "anonymous"
-COORDINATOR = "coordinator"
-AUTHOR = "the review's author"
-AUTHOR_UNDECLARED = "the review's author, independence not yet declared"
-OTHER_AUTHOR = "author of another review"
-PANEL_MEMBER = "panel member"
-AGENCY_LEAD = "agency lead"
-PRACTITIONER = "practitioner member"
-FAMILY = "family member of the review"
-FAMILY_OTHER_REVIEW = "family member of another review"
-VISITORS = (
-    ANONYMOUS,
-    COORDINATOR,
-    AUTHOR,
-    AUTHOR_UNDECLARED,
-    OTHER_AUTHOR,
-    PANEL_MEMBER,
-    AGENCY_LEAD,
-    PRACTITIONER,
-    FAMILY,
-    FAMILY_OTHER_REVIEW,
-)
 READERS = frozenset({COORDINATOR, AUTHOR})
 ONLY_COORDINATORS = frozenset({COORDINATOR})
 
@@ -96,64 +75,29 @@ def scene(db) -> tuple[Review, Review]:
     return review, other
 
 
-def enter_as(client, db, review: Review, other: Review, visitor: str) -> None:
-    if visitor == ANONYMOUS:
-        return
-    memberships = {
-        COORDINATOR: (Role.COORDINATOR, None, review),
-        AUTHOR: (Role.AUTHOR, MembershipKind.AUTHOR, review),
-        AUTHOR_UNDECLARED: (Role.AUTHOR, MembershipKind.AUTHOR, review),
-        OTHER_AUTHOR: (Role.AUTHOR, MembershipKind.AUTHOR, other),
-        PANEL_MEMBER: (Role.PRACTITIONER, MembershipKind.PANEL_MEMBER, review),
-        AGENCY_LEAD: (Role.PRACTITIONER, MembershipKind.AGENCY_LEAD, review),
-        PRACTITIONER: (Role.PRACTITIONER, MembershipKind.PRACTITIONER, review),
-        FAMILY: (Role.FAMILY, MembershipKind.FAMILY, review),
-        FAMILY_OTHER_REVIEW: (Role.FAMILY, MembershipKind.FAMILY, other),
-    }
-    role, kind, where = memberships[visitor]
-    needs_agency = kind in (MembershipKind.PANEL_MEMBER, MembershipKind.AGENCY_LEAD)
-    person = make_user(db, role=role, agency=make_agency(db) if needs_agency else None)
-    if kind is not None:
-        make_membership(db, where, person, kind, declared=visitor != AUTHOR_UNDECLARED)
-    sign_in(client, person)
-
-
-def expected(route: Route, visitor: str) -> int:
-    if visitor == ANONYMOUS:
-        return 302
-    return route.ok if visitor in route.succeeds else route.refused
-
-
 @pytest.mark.parametrize("visitor", VISITORS)
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.id)
 def test_the_author_reads_and_only_coordinators_change_anything(client, db, scene, route, visitor):
     review, other = scene
-    enter_as(client, db, review, other, visitor)
-    url = route.url.format(review=review.id)
-    if route.method == "GET":
-        response = client.get(url)
-    else:
-        token_page = "/account/password" if visitor != ANONYMOUS else "/password-reset"
-        response = submit(client, url, route.data, page=token_page)
-    want = expected(route, visitor)
-    assert response.status_code == want, f"{visitor} on {route.id}: {response.status_code}, expected {want}"
-    if visitor == ANONYMOUS:
-        assert "/sign-in?next=" in response.headers["Location"]
-    elif want in (403, 404):
+    enter_as(client, db, visitor, review, other)
+    response = visit(client, route, {"review": review.id}, visitor)
+    want = route.expected(visitor)
+    assert_answered(response, visitor, want, route.id)
+    if want in (403, 404):
         assert review.reference not in response.text
         assert REASON not in response.text
 
 
 def test_a_refused_visitor_changes_nothing(client, db, scene):
     review, other = scene
-    enter_as(client, db, review, other, AUTHOR)
+    enter_as(client, db, AUTHOR, review, other)
     url = f"/reviews/{review.id}/publication/decision"
     assert submit(client, url, {"decision": "publish"}, page="/account/password").status_code == 403
     assert db.query(Publication).filter_by(review_id=review.id).one().decision == "do_not_publish"
 
 
 def test_a_review_with_no_decision_has_no_dates_to_record(client, db, scene):
-    _review, other = scene
-    enter_as(client, db, _review, other, COORDINATOR)
+    review, other = scene
+    enter_as(client, db, COORDINATOR, review, other)
     assert client.get(f"/reviews/{other.id}/publication").status_code == 200
     assert client.get(f"/reviews/{other.id}/publication/dates").status_code == 404

@@ -17,33 +17,26 @@ from portal.authoring import requests
 from portal.authoring.models import ContributionRequest
 from portal.reviews.models import Membership, MembershipKind, Review, Stage
 from portal.security.models import Role, User
-from tests.conftest import sign_in, submit
+from tests import visitors
+from tests.conftest import submit
 from tests.factories import make_agency, make_membership, make_review, make_user
 from tests.families.test_uploads import SAMPLES
 from tests.reviews.test_access import Route
-
-ANONYMOUS = "anonymous"
-COORDINATOR = "coordinator"
-AUTHOR = "the review's author"
-AUTHOR_UNDECLARED = "the review's author, independence not yet declared"
-OTHER_AUTHOR = "author of another review"
-PANEL_MEMBER = "panel member"
-ASKED = "the agency lead asked"
-PRACTITIONER = "practitioner member"
-FAMILY = "family member of the review"
-FAMILY_OTHER_REVIEW = "family member of another review"
-VISITORS = (
+from tests.visitors import (
+    AGENCY_LEAD,
     ANONYMOUS,
-    COORDINATOR,
     AUTHOR,
-    AUTHOR_UNDECLARED,
-    OTHER_AUTHOR,
+    COORDINATOR,
     PANEL_MEMBER,
-    ASKED,
     PRACTITIONER,
-    FAMILY,
-    FAMILY_OTHER_REVIEW,
+    assert_answered,
+    visit,
 )
+
+# Here the agency lead is the person the request was sent to (see ``asked_with_a_file``).
+ASKED = "the agency lead asked"
+VISITORS = tuple(ASKED if visitor == AGENCY_LEAD else visitor for visitor in visitors.VISITORS)
+PLACES = {**visitors.PLACES, ASKED: visitors.PLACES[AGENCY_LEAD]}
 ASKERS = frozenset({COORDINATOR, AUTHOR})
 PRACTITIONER_ROLE = frozenset({PANEL_MEMBER, ASKED, PRACTITIONER})
 NOT_PRACTITIONERS = frozenset(VISITORS) - PRACTITIONER_ROLE - {ANONYMOUS}
@@ -86,14 +79,6 @@ class Scene:
     author: User
 
 
-@pytest.fixture(autouse=True)
-def _upload_dir(app, tmp_path):
-    before = app.config.get("UPLOAD_DIR")
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
-    yield
-    app.config["UPLOAD_DIR"] = before
-
-
 @pytest.fixture
 def scene(db, coordinator) -> Scene:
     review = make_review(db, coordinator=coordinator, stage=Stage.CSPR_IN_PROGRESS, anonymised_name="Child Q")
@@ -102,30 +87,8 @@ def scene(db, coordinator) -> Scene:
     return Scene(review, other, author)
 
 
-MEMBERSHIPS = {
-    COORDINATOR: (Role.COORDINATOR, None, False),
-    AUTHOR: (Role.AUTHOR, MembershipKind.AUTHOR, False),
-    AUTHOR_UNDECLARED: (Role.AUTHOR, MembershipKind.AUTHOR, False),
-    OTHER_AUTHOR: (Role.AUTHOR, MembershipKind.AUTHOR, True),
-    PANEL_MEMBER: (Role.PRACTITIONER, MembershipKind.PANEL_MEMBER, False),
-    ASKED: (Role.PRACTITIONER, MembershipKind.AGENCY_LEAD, False),
-    PRACTITIONER: (Role.PRACTITIONER, MembershipKind.PRACTITIONER, False),
-    FAMILY: (Role.FAMILY, MembershipKind.FAMILY, False),
-    FAMILY_OTHER_REVIEW: (Role.FAMILY, MembershipKind.FAMILY, True),
-}
-
-
-def enter_as(client, db, scene: Scene, visitor: str) -> User | None:
-    if visitor == ANONYMOUS:
-        return None
-    role, kind, elsewhere = MEMBERSHIPS[visitor]
-    person = make_user(db, role=role, agency=make_agency(db) if kind == MembershipKind.AGENCY_LEAD else None)
-    if kind is not None:
-        make_membership(
-            db, scene.other if elsewhere else scene.review, person, kind, declared=visitor != AUTHOR_UNDECLARED
-        )
-    sign_in(client, person)
-    return person
+def enter_as(client, db, scene: Scene, visitor: str) -> None:
+    visitors.enter_as(client, db, visitor, scene.review, scene.other, PLACES)
 
 
 def asked_with_a_file(app, db, scene: Scene, visitor: str) -> dict[str, int]:
@@ -149,28 +112,15 @@ def asked_with_a_file(app, db, scene: Scene, visitor: str) -> dict[str, int]:
     return {"review": scene.review.id, "request": asked.id, "file": added.id, "lead": membership.id}
 
 
-def fill(value, values: dict[str, int]):
-    if isinstance(value, dict):
-        return {key: fill(item, values) for key, item in value.items()}
-    return value.format(**values) if isinstance(value, str) else value
-
-
 @pytest.mark.parametrize("visitor", VISITORS)
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.id)
 def test_only_the_expected_visitors_get_in(client, db, scene, route, visitor):
     enter_as(client, db, scene, visitor)
     values = asked_with_a_file(client.application, db, scene, visitor)
-    url = fill(route.url, values)
-    if route.method == "GET":
-        response = client.get(url)
-    else:
-        token_page = "/account/password" if visitor != ANONYMOUS else "/password-reset"
-        response = submit(client, url, fill(route.data, values), page=token_page)
+    response = visit(client, route, values, visitor)
     want = route.expected(visitor)
-    assert response.status_code == want, f"{visitor} on {route.id}: {response.status_code}, expected {want}"
-    if visitor == ANONYMOUS:
-        assert "/sign-in?next=" in response.headers["Location"]
-    elif want in (403, 404):
+    assert_answered(response, visitor, want, route.id)
+    if want in (403, 404):
         assert scene.review.reference not in response.text
 
 

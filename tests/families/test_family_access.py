@@ -22,31 +22,40 @@ from portal.families import contributions
 from portal.families.explanation import EXPLANATION_VERSION
 from portal.reviews.models import Membership, MembershipKind, Review, Stage
 from portal.security.models import Role
-from tests.conftest import sign_in, submit
+from tests import visitors
+from tests.conftest import sign_in
 from tests.factories import make_membership, make_review, make_user
 from tests.families.test_uploads import SAMPLES
+from tests.visitors import (
+    ANONYMOUS,
+    AUTHOR,
+    COORDINATOR,
+    FAMILY,
+    FAMILY_OTHER_REVIEW,
+    PRACTITIONER,
+    assert_answered,
+    visit,
+)
 
-ANONYMOUS = "anonymous"
-COORDINATOR = "coordinator"
-AUTHOR = "the review's author"
-PRACTITIONER = "practitioner member of the review"
 FAMILY_MEMBER = "the family member"
 SAME_REVIEW_FAMILY = "another family member of the same review"
-OTHER_REVIEW_FAMILY = "a family member of another review"
 ENDED_FAMILY = "a family member who has left the review"
-
-# (global role, membership kind on the review, on the other review instead, membership ended)
-VISITORS: dict[str, tuple[Role, MembershipKind | None, bool, bool] | None] = {
-    ANONYMOUS: None,
-    COORDINATOR: (Role.COORDINATOR, None, False, False),
-    AUTHOR: (Role.AUTHOR, MembershipKind.AUTHOR, False, False),
-    PRACTITIONER: (Role.PRACTITIONER, MembershipKind.PRACTITIONER, False, False),
-    FAMILY_MEMBER: (Role.FAMILY, MembershipKind.FAMILY, False, False),
-    SAME_REVIEW_FAMILY: (Role.FAMILY, MembershipKind.FAMILY, False, False),
-    OTHER_REVIEW_FAMILY: (Role.FAMILY, MembershipKind.FAMILY, True, False),
-    ENDED_FAMILY: (Role.FAMILY, MembershipKind.FAMILY, False, True),
+VISITORS = (
+    ANONYMOUS,
+    COORDINATOR,
+    AUTHOR,
+    PRACTITIONER,
+    FAMILY_MEMBER,
+    SAME_REVIEW_FAMILY,
+    FAMILY_OTHER_REVIEW,
+    ENDED_FAMILY,
+)
+# The family member, another of the same review and the one who leaves it: each a family member of the review.
+PLACES = {
+    **visitors.PLACES,
+    **dict.fromkeys((FAMILY_MEMBER, SAME_REVIEW_FAMILY, ENDED_FAMILY), visitors.PLACES[FAMILY]),
 }
-FAMILY_VISITORS = frozenset({FAMILY_MEMBER, SAME_REVIEW_FAMILY, OTHER_REVIEW_FAMILY, ENDED_FAMILY})
+FAMILY_VISITORS = frozenset({FAMILY_MEMBER, SAME_REVIEW_FAMILY, FAMILY_OTHER_REVIEW, ENDED_FAMILY})
 # Each family member of the review has their own pages about it: nothing in the URL names a person.
 OF_THIS_REVIEW = frozenset({FAMILY_MEMBER, SAME_REVIEW_FAMILY})
 # A contribution in the URL belongs to "the family member"; anyone else, even family of the review, gets 404.
@@ -134,14 +143,6 @@ class Scene:
     other: Review
 
 
-@pytest.fixture(autouse=True)
-def _upload_dir(app, tmp_path):
-    before = app.config.get("UPLOAD_DIR")
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
-    yield
-    app.config["UPLOAD_DIR"] = before
-
-
 @pytest.fixture
 def scene(db) -> Scene:
     coordinator = make_user(db, role=Role.COORDINATOR)
@@ -151,18 +152,15 @@ def scene(db) -> Scene:
 
 
 def enter_as(client, db, scene: Scene, visitor: str):
-    spec = VISITORS[visitor]
-    if spec is None:
+    if visitor == ANONYMOUS:
         return None
-    role, kind, elsewhere, ended = spec
-    person = make_user(db, role=role)
-    if kind is not None:
-        membership = make_membership(db, scene.other if elsewhere else scene.review, person, kind)
-        if ended:
-            membership.ended_at = utcnow()
-            membership.ended_by_id = scene.review.created_by_id
-            membership.end_reason = "Asked to leave the review"
-            db.commit()
+    person = visitors.make_visitor(db, visitor, scene.review, scene.other, PLACES)
+    if visitor == ENDED_FAMILY:
+        membership = db.scalars(sa.select(Membership).where(Membership.user_id == person.id)).one()
+        membership.ended_at = utcnow()
+        membership.ended_by_id = scene.review.created_by_id
+        membership.end_reason = "Asked to leave the review"
+        db.commit()
     sign_in(client, person)
     return person
 
@@ -218,42 +216,31 @@ def contribution_for(app, db, scene: Scene, visitor: str, person) -> dict[str, i
     return {"contribution": item.id, "file": added.id}
 
 
-def visit(client, route: Route, scene: Scene, signed_in: bool, ids: dict[str, int] | None = None):
-    url = route.url.format(review=scene.review.id, **(ids or {}))
-    if route.method == "GET":
-        return client.get(url)
-    # The form token comes from a page every visitor can open.
-    return submit(client, url, route.data, page="/account/password" if signed_in else "/password-reset")
-
-
-@pytest.mark.parametrize("visitor", list(VISITORS))
+@pytest.mark.parametrize("visitor", VISITORS)
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.id)
 def test_only_the_expected_visitors_get_in(client, db, scene, route, visitor):
     person = enter_as(client, db, scene, visitor)
-    ids = None
+    values = {"review": scene.review.id}
     if "/contributions" in route.url:
-        ids = contribution_for(client.application, db, scene, visitor, person)
+        values.update(contribution_for(client.application, db, scene, visitor, person))
     if "/requests/" in route.url:
-        ids = request_for(db, scene, visitor, person)
-    response = visit(client, route, scene, signed_in=visitor != ANONYMOUS, ids=ids)
-    expected = route.expected(visitor)
-    assert response.status_code == expected, f"{visitor} on {route.id}: {response.status_code}, expected {expected}"
-    if visitor == ANONYMOUS:
-        assert "/sign-in?next=" in response.headers["Location"]
-    elif expected == 404:
+        values.update(request_for(db, scene, visitor, person))
+    response = visit(client, route, values, visitor)
+    want = route.expected(visitor)
+    assert_answered(response, visitor, want, route.id)
+    if want == 404:
         assert "Child Q" not in response.text
 
 
 def test_a_refused_family_member_records_nothing(client, db, scene):
-    person = enter_as(client, db, scene, OTHER_REVIEW_FAMILY)
+    person = enter_as(client, db, scene, FAMILY_OTHER_REVIEW)
     route = next(r for r in ROUTES if r.id == "family.choices POST")
-    assert visit(client, route, scene, signed_in=True).status_code == 404
+    assert visit(client, route, {"review": scene.review.id}, FAMILY_OTHER_REVIEW).status_code == 404
     assert ledger.current_consent(db, person.id, scene.review.id) == {}
 
 
 def test_a_family_member_never_sees_another_family_members_choices(client, db, scene):
-    first = make_user(db, role=Role.FAMILY)
-    make_membership(db, scene.review, first, MembershipKind.FAMILY)
+    first = visitors.make_visitor(db, FAMILY, scene.review)
     for scope in (ConsentScope.AUTHOR_CONTACT, ConsentScope.SEE_DRAFT):
         ledger.record_choice(
             db, person=first, review_id=scene.review.id, scope=scope, given=True, text_version=EXPLANATION_VERSION

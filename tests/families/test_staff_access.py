@@ -16,23 +16,28 @@ from portal.consent.models import ConsentRecord
 from portal.families import contributions, services
 from portal.families.models import FamilyMember, PreferredChannel
 from portal.notifications.models import Channel, OutboxMessage
-from portal.reviews.models import MembershipKind, Review, Stage
+from portal.reviews.models import Review, Stage
 from portal.security.models import Role
 from portal.security.passwords import hash_password
-from tests.conftest import sign_in, submit
-from tests.factories import DEFAULT_PASSWORD, make_agency, make_membership, make_review, make_user
+from tests import visitors
+from tests.conftest import sign_in
+from tests.factories import DEFAULT_PASSWORD, make_review, make_user
 from tests.families.test_uploads import SAMPLES
 from tests.reviews.test_access import Route
+from tests.visitors import (
+    ANONYMOUS,
+    AUTHOR,
+    AUTHOR_UNDECLARED,
+    COORDINATOR,
+    FAMILY_OTHER_REVIEW,
+    OTHER_AUTHOR,
+    PANEL_MEMBER,
+    PRACTITIONER,
+    assert_answered,
+    visit,
+)
 
-ANONYMOUS = "anonymous"
-COORDINATOR = "coordinator"
-AUTHOR = "the review's author"
-AUTHOR_UNDECLARED = "the review's author, independence not yet declared"
-PANEL_MEMBER = "panel member"
-PRACTITIONER = "practitioner member"
 FAMILY_SELF = "the family member the pages are about"
-FAMILY_OTHER_REVIEW = "family member of another review"
-OTHER_AUTHOR = "author of another review"
 VISITORS = (
     ANONYMOUS,
     COORDINATOR,
@@ -121,17 +126,9 @@ ROUTES: list[Route] = [
 class Scene:
     reference: str
     values: dict[str, int]
-    review_id: int
-    other_review_id: int
+    review: Review
+    other: Review
     member: FamilyMember
-
-
-@pytest.fixture(autouse=True)
-def _upload_dir(app, tmp_path):
-    before = app.config.get("UPLOAD_DIR")
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
-    yield
-    app.config["UPLOAD_DIR"] = before
 
 
 @pytest.fixture
@@ -183,79 +180,42 @@ def scene(app, db) -> Scene:
             "file": added.id,
             "letter": letter,
         },
-        review.id,
-        other.id,
+        review,
+        other,
         member,
     )
 
 
 def enter_as(client, db, scene: Scene, visitor: str) -> None:
-    if visitor == ANONYMOUS:
-        return
     if visitor == FAMILY_SELF:
         sign_in(client, scene.member.person)
-        return
-    review = db.get(Review, scene.review_id)
-    other = db.get(Review, scene.other_review_id)
-    memberships = {
-        COORDINATOR: (Role.COORDINATOR, None, review),
-        AUTHOR: (Role.AUTHOR, MembershipKind.AUTHOR, review),
-        AUTHOR_UNDECLARED: (Role.AUTHOR, MembershipKind.AUTHOR, review),
-        PANEL_MEMBER: (Role.PRACTITIONER, MembershipKind.PANEL_MEMBER, review),
-        PRACTITIONER: (Role.PRACTITIONER, MembershipKind.PRACTITIONER, review),
-        FAMILY_OTHER_REVIEW: (Role.FAMILY, MembershipKind.FAMILY, other),
-        OTHER_AUTHOR: (Role.AUTHOR, MembershipKind.AUTHOR, other),
-    }
-    role, kind, where = memberships[visitor]
-    person = make_user(db, role=role, agency=make_agency(db) if kind == MembershipKind.PANEL_MEMBER else None)
-    if kind is not None:
-        make_membership(db, where, person, kind, declared=visitor != AUTHOR_UNDECLARED)
-    sign_in(client, person)
-
-
-def fill(value, values: dict[str, int]):
-    if isinstance(value, dict):
-        return {key: fill(item, values) for key, item in value.items()}
-    return value.format(**values) if isinstance(value, str) else value
-
-
-def expected(route: Route, visitor: str) -> int:
-    if visitor == ANONYMOUS:
-        return 302
-    return route.ok if visitor in route.succeeds else route.refused
+    else:
+        visitors.enter_as(client, db, visitor, scene.review, scene.other)
 
 
 @pytest.mark.parametrize("visitor", VISITORS)
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.id)
 def test_only_coordinators_and_the_reviews_author_get_in(client, db, scene, route, visitor):
     enter_as(client, db, scene, visitor)
-    url = fill(route.url, scene.values)
-    if route.method == "GET":
-        response = client.get(url)
-    else:
-        token_page = "/account/password" if visitor != ANONYMOUS else "/password-reset"
-        response = submit(client, url, fill(route.data, scene.values), page=token_page)
-    want = expected(route, visitor)
-    assert response.status_code == want, f"{visitor} on {route.id}: {response.status_code}, expected {want}"
-    if visitor == ANONYMOUS:
-        assert "/sign-in?next=" in response.headers["Location"]
-    elif want == 404:
+    response = visit(client, route, scene.values, visitor)
+    want = route.expected(visitor)
+    assert_answered(response, visitor, want, route.id)
+    if want == 404:
         assert scene.reference not in response.text
         if visitor != FAMILY_SELF:  # who sees their own name in the page header
             assert "Alex Doe" not in response.text
 
 
 def test_a_member_of_another_review_is_not_found_through_this_review(client, db, scene):
-    other = db.get(Review, scene.other_review_id)
     enter_as(client, db, scene, COORDINATOR)
-    assert client.get(f"/reviews/{other.id}/family/{scene.member.id}").status_code == 404
-    assert client.get(f"/reviews/{other.id}/family/updates/{scene.values['update']}").status_code == 404
-    assert client.get(f"/reviews/{other.id}/family/letters/{scene.values['letter']}").status_code == 404
+    other = scene.other.id
+    assert client.get(f"/reviews/{other}/family/{scene.member.id}").status_code == 404
+    assert client.get(f"/reviews/{other}/family/updates/{scene.values['update']}").status_code == 404
+    assert client.get(f"/reviews/{other}/family/letters/{scene.values['letter']}").status_code == 404
 
 
 def test_a_refused_visitor_changes_nothing(client, db, scene):
     enter_as(client, db, scene, PANEL_MEMBER)
     route = next(r for r in ROUTES if r.id == "family_admin.record_consent POST")
-    response = submit(client, fill(route.url, scene.values), fill(route.data, scene.values), page="/account/password")
-    assert response.status_code == 404
+    assert visit(client, route, scene.values, PANEL_MEMBER).status_code == 404
     assert db.scalar(sa.select(sa.func.count()).select_from(ConsentRecord)) == 0

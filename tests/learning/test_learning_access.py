@@ -8,7 +8,7 @@ tried on every row of ROUTES; ``tests/learning/test_access_coverage.py`` fails f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import pytest
@@ -16,25 +16,30 @@ import sqlalchemy as sa
 
 from portal.learning import services
 from portal.learning.models import ActionStatus, ActionUpdate, LearningPoint
-from portal.reviews.models import MembershipKind, Review, Stage
+from portal.reviews.models import Review, Stage
 from portal.security.models import Agency, Role
-from tests.conftest import sign_in, submit
-from tests.factories import make_agency, make_event, make_membership, make_review, make_user
+from tests import visitors
+from tests.conftest import submit
+from tests.factories import make_agency, make_event, make_review, make_user
 from tests.families.test_uploads import SAMPLES
 from tests.reviews.test_access import Route
+from tests.visitors import (
+    AGENCY_LEAD,
+    ANONYMOUS,
+    AUTHOR,
+    AUTHOR_UNDECLARED,
+    COORDINATOR,
+    FAMILY,
+    FAMILY_OTHER_REVIEW,
+    OTHER_AUTHOR,
+    PANEL_MEMBER,
+    PRACTITIONER,
+    PRACTITIONER_NO_MEMBERSHIP,
+    assert_answered,
+    visit,
+)
 
-ANONYMOUS = "anonymous"
-COORDINATOR = "coordinator"
-AUTHOR = "the review's author"
-AUTHOR_UNDECLARED = "the review's author, independence not yet declared"
-PANEL_MEMBER = "panel member"
-AGENCY_LEAD = "agency lead of the action's agency"
 OTHER_AGENCY_LEAD = "agency lead of another agency"
-PRACTITIONER_MEMBER = "practitioner member"
-PRACTITIONER = "practitioner (no membership)"
-FAMILY_MEMBER = "family member of the review"
-FAMILY_OTHER_REVIEW = "family member of another review"
-OTHER_AUTHOR = "author of another review"
 VISITORS = (
     ANONYMOUS,
     COORDINATOR,
@@ -43,17 +48,18 @@ VISITORS = (
     PANEL_MEMBER,
     AGENCY_LEAD,
     OTHER_AGENCY_LEAD,
-    PRACTITIONER_MEMBER,
     PRACTITIONER,
-    FAMILY_MEMBER,
+    PRACTITIONER_NO_MEMBERSHIP,
+    FAMILY,
     FAMILY_OTHER_REVIEW,
     OTHER_AUTHOR,
 )
+PLACES = {**visitors.PLACES, OTHER_AGENCY_LEAD: visitors.PLACES[AGENCY_LEAD]}
 EDITORS = frozenset({COORDINATOR, AUTHOR})
 READERS = EDITORS | {PANEL_MEMBER, AGENCY_LEAD, OTHER_AGENCY_LEAD}
 REPORTERS = EDITORS | {AGENCY_LEAD}
-PRACTITIONERS = frozenset({PANEL_MEMBER, AGENCY_LEAD, OTHER_AGENCY_LEAD, PRACTITIONER_MEMBER, PRACTITIONER})
-BRIEFING_READERS = PRACTITIONERS | {COORDINATOR, AUTHOR, FAMILY_MEMBER}
+PRACTITIONERS = frozenset({PANEL_MEMBER, AGENCY_LEAD, OTHER_AGENCY_LEAD, PRACTITIONER, PRACTITIONER_NO_MEMBERSHIP})
+BRIEFING_READERS = PRACTITIONERS | {COORDINATOR, AUTHOR, FAMILY}
 
 ACTION_DATA = {
     "description": "Train health visitors in the new escalation policy",
@@ -145,14 +151,6 @@ class Scene:
     other_agency: Agency
 
 
-@pytest.fixture(autouse=True)
-def _upload_dir(app, tmp_path):
-    before = app.config.get("UPLOAD_DIR")
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
-    yield
-    app.config["UPLOAD_DIR"] = before
-
-
 def build_plan(app, db, coordinator, review, owner: Agency) -> dict[str, int]:
     """Two learning points, an action owned by ``owner`` with evidence, a linked event and a published briefing."""
     first = services.add_learning_point(db, review, "Plans drifted without escalation.", coordinator)
@@ -204,57 +202,26 @@ def scene(app, db) -> Scene:
 
 
 def enter_as(client, db, scene: Scene, visitor: str) -> None:
-    if visitor == ANONYMOUS:
-        return
-    places = {
-        COORDINATOR: (Role.COORDINATOR, None, None, None),
-        AUTHOR: (Role.AUTHOR, MembershipKind.AUTHOR, scene.review, None),
-        AUTHOR_UNDECLARED: (Role.AUTHOR, MembershipKind.AUTHOR, scene.review, None),
-        PANEL_MEMBER: (Role.PRACTITIONER, MembershipKind.PANEL_MEMBER, scene.review, scene.other_agency),
-        AGENCY_LEAD: (Role.PRACTITIONER, MembershipKind.AGENCY_LEAD, scene.review, scene.owner),
-        OTHER_AGENCY_LEAD: (Role.PRACTITIONER, MembershipKind.AGENCY_LEAD, scene.review, scene.other_agency),
-        PRACTITIONER_MEMBER: (Role.PRACTITIONER, MembershipKind.PRACTITIONER, scene.review, scene.owner),
-        PRACTITIONER: (Role.PRACTITIONER, None, None, scene.owner),
-        FAMILY_MEMBER: (Role.FAMILY, MembershipKind.FAMILY, scene.review, None),
-        FAMILY_OTHER_REVIEW: (Role.FAMILY, MembershipKind.FAMILY, scene.other_review, None),
-        OTHER_AUTHOR: (Role.AUTHOR, MembershipKind.AUTHOR, scene.other_review, None),
+    """The agency lead and practitioners work for the agency owning the action; the panel member does not."""
+    works_for = {
+        PANEL_MEMBER: scene.other_agency,
+        AGENCY_LEAD: scene.owner,
+        OTHER_AGENCY_LEAD: scene.other_agency,
+        PRACTITIONER: scene.owner,
+        PRACTITIONER_NO_MEMBERSHIP: scene.owner,
     }
-    role, kind, where, agency = places[visitor]
-    person = make_user(db, role=role, agency=agency)
-    if kind is not None:
-        make_membership(db, where, person, kind, declared=visitor != AUTHOR_UNDECLARED)
-    sign_in(client, person)
-
-
-def fill(value, values: dict[str, int]):
-    if isinstance(value, dict):
-        return {key: fill(item, values) for key, item in value.items()}
-    if isinstance(value, list):
-        return [fill(item, values) for item in value]
-    return value.format(**values) if isinstance(value, str) else value
-
-
-def expected(route: Route, visitor: str) -> int:
-    if visitor == ANONYMOUS:
-        return 302
-    return route.ok if visitor in route.succeeds else route.refused
+    places = {**PLACES, **{name: replace(PLACES[name], agency=agency) for name, agency in works_for.items()}}
+    visitors.enter_as(client, db, visitor, scene.review, scene.other_review, places)
 
 
 @pytest.mark.parametrize("visitor", VISITORS)
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.id)
 def test_each_visitor_gets_only_what_their_part_allows(client, db, scene, route, visitor):
     enter_as(client, db, scene, visitor)
-    url = fill(route.url, scene.values)
-    if route.method == "GET":
-        response = client.get(url)
-    else:
-        token_page = "/account/password" if visitor != ANONYMOUS else "/password-reset"
-        response = submit(client, url, fill(route.data, scene.values), page=token_page)
-    want = expected(route, visitor)
-    assert response.status_code == want, f"{visitor} on {route.id}: {response.status_code}, expected {want}"
-    if visitor == ANONYMOUS:
-        assert "/sign-in?next=" in response.headers["Location"]
-    elif want in {403, 404}:
+    response = visit(client, route, scene.values, visitor)
+    want = route.expected(visitor)
+    assert_answered(response, visitor, want, route.id)
+    if want in {403, 404}:
         assert scene.reference not in response.text
         assert "Plans drifted" not in response.text
 

@@ -12,21 +12,20 @@ from dataclasses import dataclass
 import pytest
 
 from portal.authoring.models import PublicationDecision
-from portal.reviews.models import MembershipKind, Stage
-from portal.security.models import Role
+from portal.reviews.models import Stage
 from tests.authoring.test_publication import FINAL_WORDS, decided, ready_review
-from tests.conftest import sign_in, text_of
-from tests.factories import make_agency, make_membership, make_user
+from tests.conftest import text_of
+from tests.visitors import (
+    ANONYMOUS,
+    AUTHOR,
+    COORDINATOR,
+    FAMILY,
+    PANEL_MEMBER,
+    PRACTITIONER_NO_MEMBERSHIP,
+    enter_as,
+)
 
-ANONYMOUS = "anonymous"
-VISITORS = {
-    ANONYMOUS: None,
-    "coordinator": (Role.COORDINATOR, None),
-    "the review's author": (Role.AUTHOR, MembershipKind.AUTHOR),
-    "panel member": (Role.PRACTITIONER, MembershipKind.PANEL_MEMBER),
-    "practitioner, no membership": (Role.PRACTITIONER, None),
-    "family member of the review": (Role.FAMILY, MembershipKind.FAMILY),
-}
+VISITORS = (ANONYMOUS, COORDINATOR, AUTHOR, PANEL_MEMBER, PRACTITIONER_NO_MEMBERSHIP, FAMILY)
 
 
 @dataclass(frozen=True)
@@ -60,12 +59,7 @@ def scene(db, coordinator):
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.url)
 def test_everyone_gets_the_same_answer(client, db, scene, route, visitor):
     review, slugs = scene
-    if VISITORS[visitor] is not None:
-        role, kind = VISITORS[visitor]
-        person = make_user(db, role=role, agency=make_agency(db) if kind == MembershipKind.PANEL_MEMBER else None)
-        if kind is not None:
-            make_membership(db, review, person, kind)
-        sign_in(client, person)
+    enter_as(client, db, visitor, review)
     response = client.get(route.url.format(**slugs))
     assert response.status_code == route.status, f"{visitor} on {route.url}: {response.status_code}"
     if route.shows:
