@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
 from html import unescape
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -130,10 +131,21 @@ def rolled_back(flask_app: Flask) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def app(base_app: Flask) -> Iterator[Flask]:
-    """The app, with every database change of the test rolled back afterwards."""
-    with rolled_back(base_app):
-        yield base_app
+def app(base_app: Flask, tmp_path: Path) -> Iterator[Flask]:
+    """The app, with every database change of the test rolled back and its uploads kept in its own folder."""
+    before = base_app.config["UPLOAD_DIR"]
+    base_app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
+    try:
+        with rolled_back(base_app):
+            yield base_app
+    finally:
+        base_app.config["UPLOAD_DIR"] = before
+
+
+@pytest.fixture
+def upload_dir(app: Flask) -> Path:
+    """The folder the test's uploads are kept in."""
+    return Path(app.config["UPLOAD_DIR"])
 
 
 @pytest.fixture(autouse=True)

@@ -44,14 +44,6 @@ def _word_paragraph(style: str | None, text: str) -> str:
     return f"<w:p>{properties}<w:r><w:t>{text}</w:t></w:r></w:p>"
 
 
-@pytest.fixture(autouse=True)
-def upload_dir(app, tmp_path):
-    before = app.config.get("UPLOAD_DIR")
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
-    yield tmp_path / "uploads"
-    app.config["UPLOAD_DIR"] = before
-
-
 @pytest.fixture
 def review(db, coordinator):
     return make_review(db, coordinator=coordinator, stage=Stage.CSPR_IN_PROGRESS)

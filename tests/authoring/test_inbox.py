@@ -197,14 +197,6 @@ def audit_of(db, action: str) -> list[AuditEvent]:
     return list(db.scalars(sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
 
 
-@pytest.fixture(autouse=True)
-def _upload_dir(app, tmp_path):
-    before = app.config.get("UPLOAD_DIR")
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
-    yield
-    app.config["UPLOAD_DIR"] = before
-
-
 @pytest.fixture
 def gathered(db) -> Gathered:
     return gather(db)

@@ -51,14 +51,6 @@ def agree_to_be_asked(db, member, given: bool = True) -> None:
     db.commit()
 
 
-@pytest.fixture(autouse=True)
-def _upload_dir(app, tmp_path):
-    before = app.config.get("UPLOAD_DIR")
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
-    yield
-    app.config["UPLOAD_DIR"] = before
-
-
 @pytest.fixture
 def scene(app, db, coordinator) -> Scene:
     review = make_review(db, coordinator=coordinator, stage=Stage.CSPR_IN_PROGRESS)

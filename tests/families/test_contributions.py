@@ -22,7 +22,7 @@ from portal.security.models import Role, User
 from portal.security.passwords import hash_password
 from tests.conftest import counting_queries, sign_in, submit, text_of
 from tests.factories import DEFAULT_PASSWORD, make_membership, make_review, make_user
-from tests.families.test_uploads import REFUSED, SAMPLES, upload_dir  # noqa: F401 (a fixture)
+from tests.families.test_uploads import REFUSED, SAMPLES
 
 TEXT = "My son loved football.\n\nHe was kind to everyone."
 
@@ -66,7 +66,7 @@ def agree_to_contribute(db, person: User, review_id: int, given: bool = True) ->
 
 
 @pytest.fixture
-def scene(db, upload_dir) -> Scene:  # noqa: F811 (the fixture imported above)
+def scene(db, upload_dir) -> Scene:
     coordinator = make_user(db, role=Role.COORDINATOR)
     review = make_review(db, coordinator=coordinator, stage=Stage.CSPR_IN_PROGRESS, anonymised_name="Child Q")
     author = make_user(db, role=Role.AUTHOR)
@@ -120,7 +120,7 @@ def test_without_choosing_to_contribute_the_page_explains_kindly(client, db, sce
     assert db.scalar(sa.select(sa.func.count(FamilyContribution.id))) == 0
 
 
-def test_a_draft_with_a_file_is_private_until_sent(client, db, scene, upload_dir):  # noqa: F811
+def test_a_draft_with_a_file_is_private_until_sent(client, db, scene, upload_dir):
     sign_in(client, scene.parent.person)
     response = write(client, scene, upload=("../../static/photo.png", SAMPLES["png"]))
     assert response.status_code == 302
@@ -143,7 +143,7 @@ def test_a_draft_with_a_file_is_private_until_sent(client, db, scene, upload_dir
     assert staff.get(f"{staff_base(scene)}/{contribution.id}/files/{stored.id}").status_code == 404
 
 
-def test_a_renamed_file_is_refused_and_nothing_typed_is_lost(client, db, scene, upload_dir):  # noqa: F811
+def test_a_renamed_file_is_refused_and_nothing_typed_is_lost(client, db, scene, upload_dir):
     sign_in(client, scene.parent.person)
     for name, data in (
         ("report.pdf", REFUSED["a web page named report.pdf"]),
@@ -167,7 +167,7 @@ def test_a_file_over_20_mb_gets_a_clear_error_and_keeps_the_text(client, db, sce
     assert db.scalar(sa.select(sa.func.count(FamilyContribution.id))) == 0
 
 
-def test_files_can_be_added_with_a_separate_form_and_removed_from_disk(client, db, scene, upload_dir):  # noqa: F811
+def test_files_can_be_added_with_a_separate_form_and_removed_from_disk(client, db, scene, upload_dir):
     sign_in(client, scene.parent.person)
     write(client, scene)
     contribution = only_contribution(db)
@@ -203,7 +203,7 @@ def test_files_can_be_added_with_a_separate_form_and_removed_from_disk(client, d
     assert db.scalar(sa.select(sa.func.count(ContributionFile.id))) == 0
 
 
-def test_staff_read_download_and_acknowledge_then_it_is_locked(client, db, scene, upload_dir):  # noqa: F811
+def test_staff_read_download_and_acknowledge_then_it_is_locked(client, db, scene, upload_dir):
     sign_in(client, scene.parent.person)
     write(client, scene, upload=("letter.pdf", SAMPLES["pdf"]), send=True)
     contribution = only_contribution(db)
@@ -307,7 +307,7 @@ def test_family_facing_words_are_easy_to_read(client, scene):
     assert not readability(words).too_hard, readability(words).reading_age
 
 
-def test_the_upload_folder_is_not_the_static_folder(app, upload_dir):  # noqa: F811
+def test_the_upload_folder_is_not_the_static_folder(app, upload_dir):
     assert Path(app.static_folder).resolve() not in Path(app.config["UPLOAD_DIR"]).resolve().parents
 
 
@@ -322,7 +322,7 @@ def test_staff_reach_a_contribution_only_through_its_own_review(client, db, scen
     assert "About my son" not in staff.get(f"/reviews/{other.id}/family/contributions").text
 
 
-def test_the_staff_list_takes_the_same_number_of_queries_however_many_were_sent(client, db, scene, upload_dir):  # noqa: F811
+def test_the_staff_list_takes_the_same_number_of_queries_however_many_were_sent(client, db, scene, upload_dir):
     staff = client.application.test_client()
     sign_in(staff, scene.coordinator)
     for number, member in enumerate((scene.parent, scene.young)):

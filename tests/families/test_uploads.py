@@ -49,15 +49,6 @@ REFUSED: dict[str, bytes] = {
 }
 
 
-@pytest.fixture
-def upload_dir(app, tmp_path):
-    """Files kept in a temporary folder for the test, and the setting put back afterwards."""
-    before = app.config.get("UPLOAD_DIR")
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
-    yield tmp_path / "uploads"
-    app.config["UPLOAD_DIR"] = before
-
-
 @pytest.mark.parametrize("kind", list(SAMPLES))
 def test_each_accepted_type_is_recognised_by_its_bytes(kind):
     assert uploads.detect_type(SAMPLES[kind]).key == kind

@@ -23,14 +23,6 @@ from tests.factories import make_agency, make_event, make_membership, make_revie
 from tests.families.test_uploads import REFUSED, SAMPLES
 
 
-@pytest.fixture(autouse=True)
-def _upload_dir(app, tmp_path):
-    before = app.config.get("UPLOAD_DIR")
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
-    yield
-    app.config["UPLOAD_DIR"] = before
-
-
 @pytest.fixture
 def review(db, coordinator):
     return make_review(db, coordinator=coordinator, stage=Stage.CSPR_IN_PROGRESS)
