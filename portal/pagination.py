@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from flask import request
+from flask import abort, request
 
 
 def requested_page() -> int:
@@ -38,3 +38,16 @@ class Pagination:
     @property
     def next(self) -> int | None:
         return self.page + 1 if self.page < self.pages else None
+
+
+def refuse_past_the_end(pagination: Pagination, page: int) -> None:
+    """A page past the end of a list with a stable address is not found (404), not the last page."""
+    if page > pagination.pages:
+        abort(404)
+
+
+def page_of(total: int, per_page: int, page: int) -> Pagination:
+    """Page ``page`` of ``total`` items, refusing a page past the end."""
+    pagination = Pagination.of(total, per_page, page)
+    refuse_past_the_end(pagination, page)
+    return pagination

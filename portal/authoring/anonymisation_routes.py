@@ -17,7 +17,7 @@ from portal.authoring import anonymisation
 from portal.authoring.anonymisation_forms import ProtectedTermForm, UndoFinalForm, WaiverForm
 from portal.authoring.models import Draft, TermCategory
 from portal.db import get_session
-from portal.pagination import Pagination, requested_page
+from portal.pagination import page_of, requested_page
 from portal.reviews.access import Part, ReviewAccess, load_review_for
 from portal.reviews.models import Review
 from portal.security.forms import ConfirmForm
@@ -74,9 +74,7 @@ def protected_terms(review_id: int):
             return redirect(url_for("anonymisation.protected_terms", review_id=review.id))
     page = requested_page()
     terms, total = anonymisation.protected_terms(db, review, page=page)
-    pagination = Pagination.of(total, anonymisation.TERMS_PER_PAGE, page)
-    if page > pagination.pages:
-        abort(404)
+    pagination = page_of(total, anonymisation.TERMS_PER_PAGE, page)
     anonymisation.record_terms_viewed(db, review, _me())
     db.commit()
     return render_template(
@@ -117,9 +115,7 @@ def check(review_id: int, draft_id: int):
     draft = _load_draft(review, draft_id)
     result = anonymisation.check_version(db, review, draft)
     page = requested_page()
-    pagination = Pagination.of(len(result.hits), anonymisation.HITS_PER_PAGE, page)
-    if page > pagination.pages:
-        abort(404)
+    pagination = page_of(len(result.hits), anonymisation.HITS_PER_PAGE, page)
     final = draft if draft.final_at else anonymisation.final_version(db, review)
     anonymisation.record_check_viewed(db, result, _me())
     db.commit()

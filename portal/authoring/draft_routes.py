@@ -17,7 +17,7 @@ from portal.authoring.draft_forms import CompareForm, SectionForm, TitleForm, Up
 from portal.authoring.models import Draft, DraftSection
 from portal.db import get_session
 from portal.families import uploads
-from portal.pagination import Pagination, requested_page
+from portal.pagination import page_of, requested_page
 from portal.reviews.access import Part, load_review_for
 from portal.security.forms import ConfirmForm
 from portal.security.models import User
@@ -72,9 +72,7 @@ def drafts_list(review_id: int):
     review = _load(review_id)
     page = requested_page()
     rows, total = drafts.drafts_of(db, review, page=page)
-    pagination = Pagination.of(total, drafts.DRAFTS_PER_PAGE, page)
-    if page > pagination.pages:
-        abort(404)
+    pagination = page_of(total, drafts.DRAFTS_PER_PAGE, page)
     return render_template(
         "authoring/drafts/list.html",
         review=review,

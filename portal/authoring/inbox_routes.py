@@ -15,7 +15,7 @@ from portal.authoring.inbox_forms import InboxFilterForm, NoteForm, PanelNoteFor
 from portal.db import get_session
 from portal.families import uploads
 from portal.families.contribution_forms import ButtonForm
-from portal.pagination import Pagination, requested_page
+from portal.pagination import Pagination, page_of, requested_page
 from portal.reviews.access import Part, load_review_for
 from portal.reviews.models import MembershipKind
 from portal.security.models import User
@@ -41,11 +41,7 @@ def _load_entry(review, item_id: int) -> inbox.Entry:
 
 
 def _page_of(total: int, per_page: int) -> Pagination:
-    page = requested_page()
-    pagination = Pagination.of(total, per_page, page)
-    if page > pagination.pages:
-        abort(404)
-    return pagination
+    return page_of(total, per_page, requested_page())
 
 
 @bp.route("/reviews/<int:review_id>/inbox")

@@ -20,7 +20,7 @@ from portal.authoring import drafts, prepublication
 from portal.authoring.models import Draft, ResponseKind
 from portal.authoring.prepublication_forms import CommentForm, ReplyForm, ResolveForm, ResponseForm, ShareForm
 from portal.db import get_session, utcnow
-from portal.pagination import requested_page
+from portal.pagination import refuse_past_the_end, requested_page
 from portal.reviews.access import Part, load_review_for
 from portal.security.models import User
 from portal.security.permissions import SIGNED_IN, requires
@@ -51,11 +51,6 @@ def _load_shared(review, draft_id: int) -> Draft:
     return draft
 
 
-def _page_or_404(pagination, page: int) -> None:
-    if page > pagination.pages:
-        abort(404)
-
-
 # The author and coordinators -----------------------------------------------------------------------------
 
 
@@ -65,7 +60,7 @@ def overview(review_id: int):
     review = _load(review_id)
     page = requested_page()
     versions, pagination = prepublication.shared_versions(get_session(), review, page=page)
-    _page_or_404(pagination, page)
+    refuse_past_the_end(pagination, page)
     return render_template(
         "authoring/prepublication/overview.html", review=review, versions=versions, pagination=pagination
     )
@@ -119,7 +114,7 @@ def comments(review_id: int, draft_id: int):
     draft = _load_shared(review, draft_id)
     page = requested_page()
     rows, pagination = prepublication.comments_of(db, draft, page=page)
-    _page_or_404(pagination, page)
+    refuse_past_the_end(pagination, page)
     responses = prepublication.latest_responses(db, draft)
     names = prepublication.names_of(db, {c.replied_by_id for c in rows} | {c.resolved_by_id for c in rows})
     prepublication.record_comments_read(db, draft, _me(), rows)
@@ -197,7 +192,7 @@ def readers(review_id: int, draft_id: int):
     draft = _load_shared(review, draft_id)
     page = requested_page()
     rows, pagination = prepublication.readers_of(db, draft, page=page)
-    _page_or_404(pagination, page)
+    refuse_past_the_end(pagination, page)
     prepublication.record_readers_viewed(db, draft, _me())
     db.commit()
     return render_template(
@@ -220,7 +215,7 @@ def _reading(draft_id: int) -> prepublication.Reading:
 def to_read():
     page = requested_page()
     rows, pagination = prepublication.drafts_to_read(get_session(), _me(), page=page)
-    _page_or_404(pagination, page)
+    refuse_past_the_end(pagination, page)
     return render_template("authoring/prepublication/to_read.html", rows=rows, pagination=pagination)
 
 
@@ -263,7 +258,7 @@ def your_comments(draft_id: int):
     reading = _reading(draft_id)
     page = requested_page()
     rows, pagination = prepublication.own_comments(get_session(), reading.draft, _me(), page=page)
-    _page_or_404(pagination, page)
+    refuse_past_the_end(pagination, page)
     return render_template(
         "authoring/prepublication/your_comments.html", reading=reading, comments=rows, pagination=pagination
     )

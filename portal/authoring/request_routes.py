@@ -19,7 +19,7 @@ from portal.authoring.request_forms import AnswerForm, AskForm
 from portal.db import get_session
 from portal.families import uploads
 from portal.families.contribution_forms import ButtonForm, FileForm
-from portal.pagination import requested_page
+from portal.pagination import refuse_past_the_end, requested_page
 from portal.reviews.access import Part, load_review_for
 from portal.richtext import editable_text, rich_text_from_input
 from portal.security.models import Role, User
@@ -51,8 +51,7 @@ def review_requests(review_id: int):
         status = "all"
     page = requested_page()
     pagination, rows = services.review_requests(db, review, status=status, page=page)
-    if page > pagination.pages:
-        abort(404)
+    refuse_past_the_end(pagination, page)
     return render_template(
         "authoring/requests/list.html",
         review=review,
@@ -129,8 +128,7 @@ def overdue():
     db = get_session()
     page = requested_page()
     pagination, rows = services.overdue_everywhere(db, page=page)
-    if page > pagination.pages:
-        abort(404)
+    refuse_past_the_end(pagination, page)
     return render_template("authoring/requests/overdue.html", requests=rows, pagination=pagination)
 
 
@@ -174,8 +172,7 @@ def _answer_page(item, form: AnswerForm, file_form: FileForm | None = None):
 def mine():
     page = requested_page()
     pagination, rows = services.requests_for(get_session(), _me(), page=page)
-    if page > pagination.pages:
-        abort(404)
+    refuse_past_the_end(pagination, page)
     return render_template(
         "authoring/requests/mine.html", requests=rows, pagination=pagination, is_overdue=services.is_overdue
     )

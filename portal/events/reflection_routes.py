@@ -15,7 +15,7 @@ from portal.db import get_session
 from portal.events import reflections as services
 from portal.events.models import Event, Reflection, Sharing
 from portal.events.reflection_forms import DeleteReflectionForm, ReflectionForm, SubmitReflectionForm
-from portal.pagination import Pagination, requested_page
+from portal.pagination import page_of, requested_page
 from portal.reviews.models import Review
 from portal.richtext import editable_text
 from portal.security.models import Role, User
@@ -51,9 +51,7 @@ def _already_submitted(reflection: Reflection) -> Response:
 def list_reflections():
     page = requested_page()
     reflections, total = services.reflections_of(get_session(), _me(), page)
-    pagination = Pagination.of(total, services.PER_PAGE, page)
-    if page > pagination.pages:
-        abort(404)
+    pagination = page_of(total, services.PER_PAGE, page)
     return render_template("reflections/list.html", reflections=reflections, pagination=pagination)
 
 

@@ -17,7 +17,7 @@ from portal.families.contribution_forms import ButtonForm, ContributionForm, Fil
 from portal.families.explanation import EXPLANATION, EXPLANATION_VERSION
 from portal.families.family_pages import load_own_family_membership
 from portal.families.forms import CHANNEL_LABELS, ChoicesForm, StopContactForm
-from portal.pagination import requested_page
+from portal.pagination import refuse_past_the_end, requested_page
 from portal.richtext import rich_text_from_input
 from portal.security.models import Role, User
 from portal.security.permissions import requires
@@ -100,8 +100,7 @@ def updates(review_id: int):
     review = load_own_family_membership(db, _me(), review_id).review
     page = requested_page()
     pagination, rows = family_pages.updates_page(db, review.id, page)
-    if page > pagination.pages:
-        abort(404)
+    refuse_past_the_end(pagination, page)
     return render_template(
         "families/updates.html",
         review=review,

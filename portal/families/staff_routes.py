@@ -16,7 +16,7 @@ from portal.families.contribution_forms import ButtonForm
 from portal.families.readability import readability
 from portal.families.staff_forms import ConsentConversationForm, FamilyMemberForm, UpdateForm
 from portal.notifications.models import MessageStatus
-from portal.pagination import Pagination, requested_page
+from portal.pagination import page_of, requested_page
 from portal.reviews.access import Part, load_review_for
 from portal.security.forms import ConfirmForm
 from portal.security.models import InvitationChannel, Role, User
@@ -53,9 +53,7 @@ def family_members(review_id: int):
     review = _load(review_id)
     page = requested_page()
     members, total = services.family_members(db, review, page=page)
-    pagination = Pagination.of(total, services.FAMILY_PER_PAGE, page)
-    if page > pagination.pages:
-        abort(404)
+    pagination = page_of(total, services.FAMILY_PER_PAGE, page)
     consent = services.current_consent_for(db, [member.person.id for member in members], review.id)
     services.record_family_viewed(db, review, _me())
     db.commit()
@@ -205,9 +203,7 @@ def updates(review_id: int):
     review = _load(review_id)
     page = requested_page()
     summaries, total = services.updates(db, review, page=page)
-    pagination = Pagination.of(total, services.UPDATES_PER_PAGE, page)
-    if page > pagination.pages:
-        abort(404)
+    pagination = page_of(total, services.UPDATES_PER_PAGE, page)
     return render_template(
         "families/staff/updates.html",
         review=review,
@@ -275,9 +271,7 @@ def letters_to_give(review_id: int):
     review = _load(review_id)
     page = requested_page()
     tasks, total = letters.waiting_letters(db, review, page=page)
-    pagination = Pagination.of(total, letters.LETTERS_PER_PAGE, page)
-    if page > pagination.pages:
-        abort(404)
+    pagination = page_of(total, letters.LETTERS_PER_PAGE, page)
     return render_template("families/staff/letters.html", review=review, tasks=tasks, pagination=pagination)
 
 
@@ -322,9 +316,7 @@ def contributions_list(review_id: int):
     review = _load(review_id)
     page = requested_page()
     rows, total = contributions.submitted_contributions(db, review, page=page)
-    pagination = Pagination.of(total, contributions.CONTRIBUTIONS_PER_PAGE, page)
-    if page > pagination.pages:
-        abort(404)
+    pagination = page_of(total, contributions.CONTRIBUTIONS_PER_PAGE, page)
     contributions.record_contributions_listed(db, review, _me(), rows)
     db.commit()
     return render_template(

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, render_template
 
 from portal.db import get_session
 from portal.learning import public
-from portal.pagination import Pagination, requested_page
+from portal.pagination import page_of, requested_page
 from portal.security.permissions import PUBLIC, requires
 
 bp = Blueprint("learning_public", __name__)
@@ -23,9 +23,7 @@ def reviews():
     db = get_session()
     page = requested_page()
     publications, total = public.published_reviews(db, page=page)
-    pagination = Pagination.of(total, public.REVIEWS_PER_PAGE, page)
-    if page > pagination.pages:
-        abort(404)
+    pagination = page_of(total, public.REVIEWS_PER_PAGE, page)
     return render_template(
         "learning/public/reviews.html",
         publications=publications,

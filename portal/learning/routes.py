@@ -20,7 +20,7 @@ from portal.families.contribution_forms import ButtonForm
 from portal.learning import services
 from portal.learning.forms import ActionForm, BriefingForm, LearningPointForm, LinkEventForm, ProgressForm
 from portal.learning.models import ActionStatus, Briefing
-from portal.pagination import Pagination, requested_page
+from portal.pagination import page_of, requested_page
 from portal.reviews.access import Part, load_review_for
 from portal.richtext import editable_text, rich_text_from_input
 from portal.security.models import Role, User
@@ -248,9 +248,7 @@ def overdue():
     db = get_session()
     page = requested_page()
     actions, total = services.overdue_actions(db, page=page)
-    pagination = Pagination.of(total, services.OVERDUE_PER_PAGE, page)
-    if page > pagination.pages:
-        abort(404)
+    pagination = page_of(total, services.OVERDUE_PER_PAGE, page)
     return render_template("learning/overdue.html", actions=actions, pagination=pagination, today=services.today())
 
 
@@ -340,9 +338,7 @@ def read_rates(review_id: int):
         abort(404)
     page = requested_page()
     rates, total = services.read_rates(db, briefing, page=page)
-    pagination = Pagination.of(total, services.AGENCIES_PER_PAGE, page)
-    if page > pagination.pages:
-        abort(404)
+    pagination = page_of(total, services.AGENCIES_PER_PAGE, page)
     return render_template(
         "learning/read_rates.html",
         review=review,
@@ -367,9 +363,7 @@ def briefings():
     db = get_session()
     page = requested_page()
     rows, total = services.published_briefings(db, _me(), page=page)
-    pagination = Pagination.of(total, services.BRIEFINGS_PER_PAGE, page)
-    if page > pagination.pages:
-        abort(404)
+    pagination = page_of(total, services.BRIEFINGS_PER_PAGE, page)
     return render_template("learning/briefings.html", rows=rows, pagination=pagination)
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from portal.db import get_session
-from portal.pagination import Pagination, requested_page
+from portal.pagination import page_of, requested_page
 from portal.reviews import memberships as services
 from portal.reviews.access import Part, load_review_for
 from portal.reviews.membership_forms import AppointForm, EndMembershipForm, IndependenceForm
@@ -120,7 +120,5 @@ def my_reviews():
         return redirect(url_for("reviews.list_reviews"))
     page = requested_page()
     entries, total = services.my_reviews(get_session(), _me(), page)
-    pagination = Pagination.of(total, services.MY_REVIEWS_PER_PAGE, page)
-    if page > pagination.pages:
-        abort(404)
+    pagination = page_of(total, services.MY_REVIEWS_PER_PAGE, page)
     return render_template("reviews/members/my_reviews.html", entries=entries, pagination=pagination)
