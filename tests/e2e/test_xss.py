@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Dialog, expect
 
+from portal.authoring.models import InboxItem
 from portal.db import utcnow
 from portal.events import reflections
 from portal.events import services as event_services
@@ -80,6 +81,9 @@ def stored(live_portal: LivePortal) -> Iterator[dict]:
             events.append(event.id)
         db.commit()
         yield {"reflections": ids, "together": together.id, "events": events}
+        # Shared reflections may have reached the author's inbox (another test opened it) by now.
+        theirs = sa.select(Reflection.id).where(Reflection.author_id == practitioner.id)
+        db.execute(sa.delete(InboxItem).where(InboxItem.reflection_id.in_(theirs)))
         db.execute(sa.delete(Reflection).where(Reflection.author_id == practitioner.id))
         db.commit()
     finally:
