@@ -76,6 +76,9 @@ def test_answering_creates_a_contribution_for_the_request_and_sending_answers_it
     assert reminder.status == MessageStatus.WITHDRAWN.value
     # Answered: it is no longer on the review page as a question waiting.
     assert "The author has asked you" not in text_of(client.get(f"/family/reviews/{asked.review_id}").text)
+    # Their list says which of their writings answers the author's question.
+    listing = text_of(client.get(f"/family/reviews/{asked.review_id}/contributions").text)
+    assert "About him Your answer to the author's question Sent" in listing
 
 
 def test_a_family_member_who_stopped_contributing_gets_the_kind_page(app, client, db, coordinator):
