@@ -46,15 +46,19 @@ def _letters(review: Review):
     )
 
 
+def _waiting(review: Review):
+    return _letters(review).where(OutboxMessage.status == MessageStatus.PENDING.value)
+
+
 def waiting_letters(
     db: Session, review: Review, *, page: int = 1, per_page: int = LETTERS_PER_PAGE
 ) -> tuple[list[LetterTask], int]:
     """A page of the review's letters still to be given, oldest first; and how many there are."""
-    waiting = _letters(review).where(OutboxMessage.status == MessageStatus.PENDING.value)
-    total = db.scalar(sa.select(sa.func.count()).select_from(waiting.subquery())) or 0
+    total = count_waiting(db, review)
     messages = list(
         db.scalars(
-            waiting.options(joinedload(OutboxMessage.recipient))
+            _waiting(review)
+            .options(joinedload(OutboxMessage.recipient))
             .order_by(OutboxMessage.created_at, OutboxMessage.id)
             .offset((page - 1) * per_page)
             .limit(per_page)
@@ -64,8 +68,7 @@ def waiting_letters(
 
 
 def count_waiting(db: Session, review: Review) -> int:
-    waiting = _letters(review).where(OutboxMessage.status == MessageStatus.PENDING.value)
-    return db.scalar(sa.select(sa.func.count()).select_from(waiting.subquery())) or 0
+    return db.scalar(sa.select(sa.func.count()).select_from(_waiting(review).subquery())) or 0
 
 
 def load_letter(db: Session, review: Review, message_id: int) -> LetterTask | None:
